@@ -1,0 +1,7 @@
+"""The models of the book; every one is a :class:`~recsys_tutorial.models.base.Recommender`."""
+
+from .base import NotFittedError, Recommender
+from .baseline import Baseline, GlobalMean
+from .mf import MatrixFactorization
+
+__all__ = ["Recommender", "NotFittedError", "GlobalMean", "Baseline", "MatrixFactorization"]

@@ -1,0 +1,354 @@
+"""Matrix factorization trained by gradient descent, SGD or alternating least squares.
+
+All three solvers minimize the same objective (:func:`recsys_tutorial.objectives.mf_loss`):
+
+.. math::
+
+    J = \\sum_{(i,j) \\in \\Omega} (R_{ij} - \\hat R_{ij})^2
+        + \\lambda \\Big(\\sum_i w_i \\lVert U_i \\rVert^2 + \\sum_j w_j \\lVert V_j \\rVert^2\\Big)
+        + \\lambda_b \\Big(\\sum_i w_i b_i^2 + \\sum_j w_j c_j^2\\Big),
+
+with :math:`\\hat R_{ij} = \\mu + b_i + c_j + U_i^\\top V_j` (``biased=True``,
+:math:`\\mu` the training mean, kept fixed) or :math:`\\hat R_{ij} = U_i^\\top V_j`
+(``biased=False``), and row weights :math:`w_i = |\\Omega_i|^{\\nu}`
+(``reg_exponent`` :math:`\\nu`): :math:`\\nu = 0` is the plain penalty,
+:math:`\\nu = 1` the count-scaled one of ALS-WR and Spark MLlib, and the
+classic per-rating SGD update of Funk and Surprise (``reg`` applied at every
+rating of a user) is exactly :math:`\\nu = 1`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data import Ratings
+from ..linalg import RowGroups, solve_spd
+from ..objectives import mf_gradients, mf_loss, regularization_weights
+from ..utils import check_float, check_int, check_random_state
+from .base import Recommender
+
+__all__ = ["MatrixFactorization", "SOLVER_DEFAULTS"]
+
+#: Defaults of each solver; ``None`` arguments take these values.  Chapter 3
+#: (and ``benchmarks/``) show how they were chosen by cross-validation on
+#: MovieLens 100K (1-5 stars).
+SOLVER_DEFAULTS = {
+    "als": {"n_factors": 5, "reg": 1.2, "reg_exponent": 0.5, "n_epochs": 10},
+    "sgd": {"n_factors": 10, "reg": 0.05, "reg_exponent": 1.0, "n_epochs": 20, "lr": 0.01, "batch_size": 1024},
+    "gd": {"n_factors": 10, "reg": 0.05, "reg_exponent": 1.0, "n_epochs": 200, "lr": 5e-4},
+}
+
+#: Divergence guard of the gradient solvers: the objective may not exceed its
+#: starting value by this factor.
+_EXPLODED = 1e3
+
+
+class MatrixFactorization(Recommender):
+    """Matrix factorization :math:`R \\approx \\mu + b 1^\\top + 1 c^\\top + U V^\\top`.
+
+    Parameters
+    ----------
+    n_factors : int, optional
+        Number of latent factors :math:`d`.
+    solver : {"als", "sgd", "gd"}
+        ``"als"``: alternating least squares; each half-step solves the normal
+        equations :math:`(\\sum_{j \\in \\Omega_i} \\tilde V_j \\tilde V_j^\\top + \\Lambda_i) x_i = \\sum_{j \\in \\Omega_i} y_{ij} \\tilde V_j`
+        of every user at once (then every item), where :math:`\\tilde V_j = (V_j, 1)`
+        carries the bias.  ``"sgd"``: stochastic gradient descent; for each
+        rating :math:`e = R_{ij} - \\hat R_{ij}` and
+
+        .. math::
+
+            U_i \\leftarrow U_i + \\eta\\,(e V_j - \\lambda \\tfrac{w_i}{|\\Omega_i|} U_i),\\quad
+            V_j \\leftarrow V_j + \\eta\\,(e U_i - \\lambda \\tfrac{w_j}{|\\Omega^j|} V_j),
+
+        (and likewise the biases), the factor 2 of the gradient folded into
+        :math:`\\eta`.  Summed over an epoch these per-rating penalties give
+        exactly :math:`J`.  Ratings are visited in a fresh random order every
+        epoch, in mini-batches of ``batch_size`` whose updates are computed at
+        the same parameters and summed (``batch_size=1`` is the textbook
+        one-rating-at-a-time loop).  ``"gd"``: full-batch gradient descent,
+        :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`.
+    reg : float, optional
+        :math:`\\lambda`, the L2 weight of the factors.
+    reg_bias : float, optional
+        :math:`\\lambda_b`, the L2 weight of the biases (default: ``reg``).
+    reg_exponent : float, optional
+        :math:`\\nu` in the row weights :math:`w_i = |\\Omega_i|^{\\nu}`.
+    lr : float, optional
+        Learning rate :math:`\\eta` (``"sgd"`` and ``"gd"`` only).
+    n_epochs : int, optional
+        Passes over the data (ALS: one pass = users then items).
+    batch_size : int, optional
+        Ratings per SGD step.
+    biased : bool
+        Learn :math:`\\mu, b, c` as well (``False``: :math:`\\hat R = U V^\\top`).
+    init_std : float
+        Factors start as :math:`\\mathcal N(0, \\text{init\\_std}^2)` draws.
+    random_state : None, int or numpy Generator
+        Seeds the initialization and the SGD order: an int makes fits identical.
+    verbose : bool
+        Print the objective after each epoch (to stdout).
+
+    ``None`` takes the solver's default from :data:`SOLVER_DEFAULTS`; the
+    values used are in ``settings_`` after :meth:`fit`.
+
+    Attributes
+    ----------
+    user_factors_, item_factors_ : ndarray
+        :math:`U` (n_users, d) and :math:`V` (n_items, d).
+    user_bias_, item_bias_ : ndarray
+        :math:`b` and :math:`c` (zeros when ``biased=False``).
+    history_ : ndarray
+        :math:`J` after each epoch.
+    settings_ : dict
+        The hyperparameters the fit used, defaults filled in.
+
+    Notes
+    -----
+    Users and items without a training rating keep zero factors and biases,
+    so their prediction is the fallback: :math:`\\mu + c_j` for an unknown
+    user, :math:`\\mu + b_i` for an unknown item, :math:`\\mu` for both (and
+    :math:`\\mu` whenever either is unknown when ``biased=False``).
+    Gradient solvers stop with a ``RuntimeError`` naming the learning rate
+    when the objective becomes non-finite or grows a thousandfold.
+    """
+
+    _fitted_attributes = (
+        "user_factors_", "item_factors_", "user_bias_", "item_bias_", "history_", "settings_",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        n_factors=None,
+        solver="als",
+        reg=None,
+        reg_bias=None,
+        reg_exponent=None,
+        lr=None,
+        n_epochs=None,
+        batch_size=None,
+        biased=True,
+        init_std=0.1,
+        random_state=None,
+        verbose=False,
+    ):
+        self.n_factors = n_factors
+        self.solver = solver
+        self.reg = reg
+        self.reg_bias = reg_bias
+        self.reg_exponent = reg_exponent
+        self.lr = lr
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.biased = biased
+        self.init_std = init_std
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- setup
+    def _settings(self) -> dict:
+        if self.solver not in SOLVER_DEFAULTS:
+            raise ValueError(f"solver must be one of {sorted(SOLVER_DEFAULTS)}; got {self.solver!r}")
+        defaults = SOLVER_DEFAULTS[self.solver]
+        given = {name: getattr(self, name) for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "lr", "batch_size")}
+        for name in ("lr", "batch_size"):
+            if self.solver == "als" and given[name] is not None:
+                raise ValueError(f"{name} is not used by solver='als'; leave it None")
+        if self.solver == "gd" and given["batch_size"] is not None:
+            raise ValueError("batch_size is not used by solver='gd' (it uses all ratings); leave it None")
+        s = {name: (defaults[name] if value is None else value) for name, value in given.items() if name in defaults}
+        s["n_factors"] = check_int("n_factors", s["n_factors"])
+        s["n_epochs"] = check_int("n_epochs", s["n_epochs"])
+        s["reg"] = check_float("reg", s["reg"])
+        s["reg_bias"] = s["reg"] if self.reg_bias is None else check_float("reg_bias", self.reg_bias)
+        s["reg_exponent"] = check_float("reg_exponent", s["reg_exponent"])
+        if "lr" in s:
+            s["lr"] = check_float("lr", s["lr"], 0.0, strict=True)
+        if "batch_size" in s:
+            s["batch_size"] = check_int("batch_size", s["batch_size"])
+        if self.solver == "als" and s["reg"] == 0:
+            # the normal equations of a user with fewer ratings than factors are singular
+            raise ValueError("reg must be > 0 for solver='als' (the normal equations need it)")
+        if not isinstance(self.biased, (bool, np.bool_)):
+            raise TypeError(f"biased must be a bool; got {type(self.biased).__name__}")
+        s["init_std"] = check_float("init_std", self.init_std)
+        return s
+
+    def _fit(self, ratings: Ratings) -> None:
+        s = self._settings()
+        self.settings_ = s
+        rng = check_random_state(self.random_state)
+        d = s["n_factors"]
+        U = rng.normal(0.0, s["init_std"], size=(ratings.n_users, d))
+        V = rng.normal(0.0, s["init_std"], size=(ratings.n_items, d))
+        # rows without data stay exactly zero: that is the fallback prediction
+        U[self.user_counts_ == 0] = 0.0
+        V[self.item_counts_ == 0] = 0.0
+        self.user_factors_, self.item_factors_ = U, V
+        self.user_bias_ = np.zeros(ratings.n_users)
+        self.item_bias_ = np.zeros(ratings.n_items)
+        self._mean = self.global_mean_ if self.biased else 0.0
+        self._wu = regularization_weights(self.user_counts_, s["reg_exponent"])
+        self._wv = regularization_weights(self.item_counts_, s["reg_exponent"])
+        prepare, step = {
+            "als": (self._als_prepare, self._als_epoch),
+            "sgd": (self._sgd_prepare, self._sgd_epoch),
+            "gd": (lambda ratings, s: None, self._gd_epoch),
+        }[self.solver]
+        state = prepare(ratings, s)
+        # the divergence guard of the gradient solvers compares against the start
+        start = self.objective(ratings) if self.solver != "als" else None
+        history = []
+        for epoch in range(s["n_epochs"]):
+            value = step(ratings, s, rng, state)  # ALS returns J at no cost; the others None
+            history.append(self.objective(ratings) if value is None else value)
+            if self.verbose:
+                print(f"epoch {epoch + 1:3d}: objective {history[-1]:.4f}")
+            if self.solver != "als" and not (np.isfinite(history[-1]) and history[-1] <= _EXPLODED * start):
+                raise RuntimeError(
+                    f"{self.solver} diverged at epoch {epoch + 1}: the objective went from "
+                    f"{start:.4g} to {history[-1]:.4g}. The learning rate lr={s['lr']} is too large "
+                    f"for this data; try a smaller one (e.g. lr={s['lr'] / 10:g})."
+                )
+        self.history_ = np.array(history)
+        del self._mean, self._wu, self._wv
+
+    def objective(self, ratings: Ratings) -> float:
+        """The training objective :math:`J` of the current parameters on ``ratings``."""
+        s = self.settings_
+        kw = {}
+        if self.biased:
+            kw = dict(mean=self._mean, user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"])
+        with np.errstate(over="ignore", invalid="ignore"):
+            return mf_loss(
+                self.user_factors_, self.item_factors_, ratings, s["reg"], s["reg"],
+                user_weights=self._wu, item_weights=self._wv, **kw,
+            )  # fmt: skip
+
+    # ---------------------------------------------------------------- solvers
+    @staticmethod
+    def _als_prepare(ratings, s):
+        return (
+            RowGroups(ratings.users, ratings.items, ratings.n_users, ratings.n_items),
+            RowGroups(ratings.items, ratings.users, ratings.n_items, ratings.n_users),
+        )
+
+    def _als_epoch(self, ratings, s, rng, state):
+        """One ALS sweep: exact minimization over all users, then over all items."""
+        by_user, by_item = state
+        values = ratings.values - self._mean
+        d = s["n_factors"]
+        diag = np.arange(d + self.biased)
+
+        def half_step(groups, F, offset, weights):
+            """Minimize J over one side's rows; return them and sum(y^2) - sum_r x_r . b_r."""
+            # with biases, the features get a column of ones whose coefficient is the bias
+            if self.biased:
+                F = np.hstack([F, np.ones((F.shape[0], 1))])
+            A = groups.gram(F)
+            penalty = np.full(d + self.biased, s["reg"])
+            if self.biased:
+                penalty[-1] = s["reg_bias"]
+            A[:, diag, diag] += weights[:, None] * penalty
+            y = values - offset
+            b = groups.weighted_sum(y, F)
+            X = solve_spd(A, b)
+            return X, float(y @ y) - float(np.einsum("rk,rk->", X, b))
+
+        X, _ = half_step(by_user, self.item_factors_, self.item_bias_[ratings.items], self._wu)
+        self.user_factors_ = X[:, :d]
+        if self.biased:
+            self.user_bias_ = X[:, d].copy()
+        X, partial = half_step(by_item, self.user_factors_, self.user_bias_[ratings.users], self._wv)
+        self.item_factors_ = X[:, :d]
+        if self.biased:
+            self.item_bias_ = X[:, d].copy()
+        # With A x = b at the optimum, sum_Omega e^2 + (item penalties) = sum y^2 - sum_j x_j . b_j,
+        # so J costs O(n d) here instead of another pass over the ratings (tests check it
+        # against objectives.mf_loss).
+        user_penalty = s["reg"] * float(self._wu @ np.einsum("ik,ik->i", self.user_factors_, self.user_factors_))
+        user_penalty += s["reg_bias"] * float(self._wu @ self.user_bias_**2) if self.biased else 0.0
+        return partial + user_penalty
+
+    def _sgd_prepare(self, ratings, s):
+        # per-rating share of each row's penalty: summed over a row's ratings it gives w_i
+        return (
+                s["reg"] * self._wu / np.maximum(self.user_counts_, 1),
+                s["reg"] * self._wv / np.maximum(self.item_counts_, 1),
+                s["reg_bias"] * self._wu / np.maximum(self.user_counts_, 1),
+                s["reg_bias"] * self._wv / np.maximum(self.item_counts_, 1),
+        )
+
+    def _sgd_epoch(self, ratings, s, rng, state):
+        """One pass of mini-batch SGD over the ratings in a fresh random order."""
+        reg_u, reg_v, reg_b, reg_c = state
+        lr, bs = s["lr"], s["batch_size"]
+        U, V, b, c = self.user_factors_, self.item_factors_, self.user_bias_, self.item_bias_
+        m, n, d = U.shape[0], V.shape[0], U.shape[1]
+        cols = np.arange(d)
+        order = rng.permutation(len(ratings))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, order.size, bs):
+                idx = order[start : start + bs]
+                i, j = ratings.users[idx], ratings.items[idx]
+                Ui, Vj = U[i], V[j]
+                err = ratings.values[idx] - self._mean - np.einsum("kf,kf->k", Ui, Vj)
+                if self.biased:
+                    err -= b[i] + c[j]
+                    b += np.bincount(i, lr * (err - reg_b[i] * b[i]), minlength=m)
+                    c += np.bincount(j, lr * (err - reg_c[j] * c[j]), minlength=n)
+                # summing the per-rating updates of a batch row by row (bincount on flat indices)
+                step_u = lr * (err[:, None] * Vj - reg_u[i, None] * Ui)
+                step_v = lr * (err[:, None] * Ui - reg_v[j, None] * Vj)
+                U += np.bincount((i[:, None] * d + cols).ravel(), step_u.ravel(), minlength=m * d).reshape(m, d)
+                V += np.bincount((j[:, None] * d + cols).ravel(), step_v.ravel(), minlength=n * d).reshape(n, d)
+
+    def _gd_epoch(self, ratings, s, rng, state):
+        """One step of full-batch gradient descent on :math:`J`."""
+        kw = dict(user_weights=self._wu, item_weights=self._wv)
+        if self.biased:
+            kw.update(mean=self._mean, user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"])
+        with np.errstate(over="ignore", invalid="ignore"):
+            grads = mf_gradients(self.user_factors_, self.item_factors_, ratings, s["reg"], s["reg"], **kw)
+            self.user_factors_ = self.user_factors_ - s["lr"] * grads[0]
+            self.item_factors_ = self.item_factors_ - s["lr"] * grads[1]
+            if self.biased:
+                self.user_bias_ = self.user_bias_ - s["lr"] * grads[2]
+                self.item_bias_ = self.item_bias_ - s["lr"] * grads[3]
+
+    # ---------------------------------------------------------------- predict
+    def _score(self, users, items, known_u, known_i):
+        both = known_u & known_i
+        dot = np.einsum("kf,kf->k", self.user_factors_[users], self.item_factors_[items])
+        if not self.biased:
+            return np.where(both, dot, self.global_mean_)
+        return (
+            self.global_mean_
+            + np.where(known_u, self.user_bias_[users], 0.0)
+            + np.where(known_i, self.item_bias_[items], 0.0)
+            + np.where(both, dot, 0.0)
+        )
+
+    def similar_items(self, item: int, k: int = 10) -> np.ndarray:
+        """The ``k`` items whose factor vectors have the highest cosine similarity to ``item``'s.
+
+        The item itself and items without training ratings are excluded;
+        ties go to the lower index.
+        """
+        self._check_fitted()
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+            raise TypeError(f"item must be an int index; got {type(item).__name__}")
+        if not 0 <= item < self.n_items_:
+            raise ValueError(f"item must be in [0, {self.n_items_}); got {item}")
+        k = check_int("k", k)
+        V = self.item_factors_
+        norms = np.linalg.norm(V, axis=1)
+        if self.item_counts_[item] == 0 or norms[item] == 0:
+            raise ValueError(f"item {item} has no training ratings, so it has no factors to compare")
+        sims = (V @ V[item]) / np.where(norms > 0, norms * norms[item], 1.0)
+        sims[(self.item_counts_ == 0) | (norms == 0)] = -np.inf
+        sims[item] = -np.inf
+        k = min(k, int(np.isfinite(sims).sum()))
+        order = np.lexsort((np.arange(sims.size), -sims))
+        return order[:k].astype(np.int64)
