@@ -14,7 +14,7 @@ so the numerical core needs only numpy and scipy.
 
 import importlib
 
-from . import datasets, gradcheck, linalg, metrics, model_selection, models, objectives
+from . import datasets, external, gradcheck, linalg, metrics, model_selection, models, objectives
 from .data import Ratings
 
 __version__ = "0.1.0"
@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Ratings",
     "datasets",
+    "external",
     "gradcheck",
     "linalg",
     "metrics",
