@@ -3,5 +3,6 @@
 from .base import NotFittedError, Recommender
 from .baseline import Baseline, GlobalMean
 from .mf import MatrixFactorization
+from .pmf import PMF
 
-__all__ = ["Recommender", "NotFittedError", "GlobalMean", "Baseline", "MatrixFactorization"]
+__all__ = ["Recommender", "NotFittedError", "GlobalMean", "Baseline", "MatrixFactorization", "PMF"]

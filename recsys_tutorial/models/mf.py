@@ -9,8 +9,9 @@ All three solvers minimize the same objective (:func:`recsys_tutorial.objectives
         + \\lambda_b \\Big(\\sum_i w_i b_i^2 + \\sum_j w_j c_j^2\\Big),
 
 with :math:`\\hat R_{ij} = \\mu + b_i + c_j + U_i^\\top V_j` (``biased=True``,
-:math:`\\mu` the training mean, kept fixed) or :math:`\\hat R_{ij} = U_i^\\top V_j`
-(``biased=False``), and row weights :math:`w_i = |\\Omega_i|^{\\nu}`
+:math:`\\mu` the training mean, kept fixed), :math:`\\hat R_{ij} = \\mu + U_i^\\top V_j`
+(``biased=False, center=True``) or :math:`\\hat R_{ij} = U_i^\\top V_j` (``biased=False``,
+the model of chapter 2), and row weights :math:`w_i = |\\Omega_i|^{\\nu}`
 (``reg_exponent`` :math:`\\nu`): :math:`\\nu = 0` is the plain penalty,
 :math:`\\nu = 1` the count-scaled one of ALS-WR and Spark MLlib, and the
 classic per-rating SGD update of Funk and Surprise (``reg`` applied at every
@@ -34,8 +35,8 @@ __all__ = ["MatrixFactorization", "SOLVER_DEFAULTS"]
 #: MovieLens 100K (1-5 stars).
 SOLVER_DEFAULTS = {
     "als": {"n_factors": 5, "reg": 1.2, "reg_exponent": 0.5, "n_epochs": 10},
-    "sgd": {"n_factors": 10, "reg": 0.05, "reg_exponent": 1.0, "n_epochs": 20, "lr": 0.01, "batch_size": 1024},
-    "gd": {"n_factors": 10, "reg": 0.05, "reg_exponent": 1.0, "n_epochs": 200, "lr": 5e-4},
+    "sgd": {"n_factors": 10, "reg": 0.1, "reg_exponent": 1.0, "n_epochs": 20, "lr": 0.02, "batch_size": 1024},
+    "gd": {"n_factors": 10, "reg": 0.05, "reg_exponent": 1.0, "n_epochs": 100, "lr": 1e-3},
 }
 
 #: Divergence guard of the gradient solvers: the objective may not exceed its
@@ -70,7 +71,11 @@ class MatrixFactorization(Recommender):
         one-rating-at-a-time loop).  ``"gd"``: full-batch gradient descent,
         :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`.
     reg : float, optional
-        :math:`\\lambda`, the L2 weight of the factors.
+        :math:`\\lambda_U`, the L2 weight of the user factors, and of the item
+        factors too unless ``reg_item`` is given.
+    reg_item : float, optional
+        :math:`\\lambda_V`, when it differs from :math:`\\lambda_U` (as in PMF
+        with :math:`\\sigma_U \\ne \\sigma_V`).
     reg_bias : float, optional
         :math:`\\lambda_b`, the L2 weight of the biases (default: ``reg``).
     reg_exponent : float, optional
@@ -82,7 +87,10 @@ class MatrixFactorization(Recommender):
     batch_size : int, optional
         Ratings per SGD step.
     biased : bool
-        Learn :math:`\\mu, b, c` as well (``False``: :math:`\\hat R = U V^\\top`).
+        Learn the biases :math:`b, c` around the training mean :math:`\\mu`.
+    center : bool
+        With ``biased=False``: model :math:`R - \\mu` rather than :math:`R`
+        (``biased=True`` always includes :math:`\\mu`).
     init_std : float
         Factors start as :math:`\\mathcal N(0, \\text{init\\_std}^2)` draws.
     random_state : None, int or numpy Generator
@@ -115,7 +123,7 @@ class MatrixFactorization(Recommender):
     """
 
     _fitted_attributes = (
-        "user_factors_", "item_factors_", "user_bias_", "item_bias_", "history_", "settings_",
+        "user_factors_", "item_factors_", "user_bias_", "item_bias_", "offset_", "history_", "settings_",
     )  # fmt: skip
 
     def __init__(
@@ -123,12 +131,14 @@ class MatrixFactorization(Recommender):
         n_factors=None,
         solver="als",
         reg=None,
+        reg_item=None,
         reg_bias=None,
         reg_exponent=None,
         lr=None,
         n_epochs=None,
         batch_size=None,
         biased=True,
+        center=False,
         init_std=0.1,
         random_state=None,
         verbose=False,
@@ -136,12 +146,14 @@ class MatrixFactorization(Recommender):
         self.n_factors = n_factors
         self.solver = solver
         self.reg = reg
+        self.reg_item = reg_item
         self.reg_bias = reg_bias
         self.reg_exponent = reg_exponent
         self.lr = lr
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.biased = biased
+        self.center = center
         self.init_std = init_std
         self.random_state = random_state
         self.verbose = verbose
@@ -161,17 +173,19 @@ class MatrixFactorization(Recommender):
         s["n_factors"] = check_int("n_factors", s["n_factors"])
         s["n_epochs"] = check_int("n_epochs", s["n_epochs"])
         s["reg"] = check_float("reg", s["reg"])
+        s["reg_item"] = s["reg"] if self.reg_item is None else check_float("reg_item", self.reg_item)
         s["reg_bias"] = s["reg"] if self.reg_bias is None else check_float("reg_bias", self.reg_bias)
         s["reg_exponent"] = check_float("reg_exponent", s["reg_exponent"])
         if "lr" in s:
             s["lr"] = check_float("lr", s["lr"], 0.0, strict=True)
         if "batch_size" in s:
             s["batch_size"] = check_int("batch_size", s["batch_size"])
-        if self.solver == "als" and s["reg"] == 0:
+        if self.solver == "als" and min(s["reg"], s["reg_item"]) == 0:
             # the normal equations of a user with fewer ratings than factors are singular
             raise ValueError("reg must be > 0 for solver='als' (the normal equations need it)")
-        if not isinstance(self.biased, (bool, np.bool_)):
-            raise TypeError(f"biased must be a bool; got {type(self.biased).__name__}")
+        for name in ("biased", "center"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool; got {type(getattr(self, name)).__name__}")
         s["init_std"] = check_float("init_std", self.init_std)
         return s
 
@@ -188,7 +202,8 @@ class MatrixFactorization(Recommender):
         self.user_factors_, self.item_factors_ = U, V
         self.user_bias_ = np.zeros(ratings.n_users)
         self.item_bias_ = np.zeros(ratings.n_items)
-        self._mean = self.global_mean_ if self.biased else 0.0
+        # the constant every prediction starts from: mu, or 0 for the plain model
+        self.offset_ = self.global_mean_ if (self.biased or self.center) else 0.0
         self._wu = regularization_weights(self.user_counts_, s["reg_exponent"])
         self._wv = regularization_weights(self.item_counts_, s["reg_exponent"])
         prepare, step = {
@@ -212,19 +227,21 @@ class MatrixFactorization(Recommender):
                     f"for this data; try a smaller one (e.g. lr={s['lr'] / 10:g})."
                 )
         self.history_ = np.array(history)
-        del self._mean, self._wu, self._wv
+        del self._wu, self._wv
 
     def objective(self, ratings: Ratings) -> float:
         """The training objective :math:`J` of the current parameters on ``ratings``."""
-        s = self.settings_
-        kw = {}
-        if self.biased:
-            kw = dict(mean=self._mean, user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"])
         with np.errstate(over="ignore", invalid="ignore"):
-            return mf_loss(
-                self.user_factors_, self.item_factors_, ratings, s["reg"], s["reg"],
-                user_weights=self._wu, item_weights=self._wv, **kw,
-            )  # fmt: skip
+            return mf_loss(self.user_factors_, self.item_factors_, ratings, **self._objective_terms())
+
+    def _objective_terms(self) -> dict:
+        """Keyword arguments of mf_loss/mf_gradients that describe this model's J."""
+        s = self.settings_
+        terms = dict(reg_u=s["reg"], reg_v=s["reg_item"], mean=self.offset_,
+                     user_weights=self._wu, item_weights=self._wv)
+        if self.biased:
+            terms.update(user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"])
+        return terms
 
     # ---------------------------------------------------------------- solvers
     @staticmethod
@@ -237,17 +254,17 @@ class MatrixFactorization(Recommender):
     def _als_epoch(self, ratings, s, rng, state):
         """One ALS sweep: exact minimization over all users, then over all items."""
         by_user, by_item = state
-        values = ratings.values - self._mean
+        values = ratings.values - self.offset_
         d = s["n_factors"]
         diag = np.arange(d + self.biased)
 
-        def half_step(groups, F, offset, weights):
+        def half_step(groups, F, offset, weights, reg):
             """Minimize J over one side's rows; return them and sum(y^2) - sum_r x_r . b_r."""
             # with biases, the features get a column of ones whose coefficient is the bias
             if self.biased:
                 F = np.hstack([F, np.ones((F.shape[0], 1))])
             A = groups.gram(F)
-            penalty = np.full(d + self.biased, s["reg"])
+            penalty = np.full(d + self.biased, reg)
             if self.biased:
                 penalty[-1] = s["reg_bias"]
             A[:, diag, diag] += weights[:, None] * penalty
@@ -256,11 +273,11 @@ class MatrixFactorization(Recommender):
             X = solve_spd(A, b)
             return X, float(y @ y) - float(np.einsum("rk,rk->", X, b))
 
-        X, _ = half_step(by_user, self.item_factors_, self.item_bias_[ratings.items], self._wu)
+        X, _ = half_step(by_user, self.item_factors_, self.item_bias_[ratings.items], self._wu, s["reg"])
         self.user_factors_ = X[:, :d]
         if self.biased:
             self.user_bias_ = X[:, d].copy()
-        X, partial = half_step(by_item, self.user_factors_, self.user_bias_[ratings.users], self._wv)
+        X, partial = half_step(by_item, self.user_factors_, self.user_bias_[ratings.users], self._wv, s["reg_item"])
         self.item_factors_ = X[:, :d]
         if self.biased:
             self.item_bias_ = X[:, d].copy()
@@ -275,7 +292,7 @@ class MatrixFactorization(Recommender):
         # per-rating share of each row's penalty: summed over a row's ratings it gives w_i
         return (
                 s["reg"] * self._wu / np.maximum(self.user_counts_, 1),
-                s["reg"] * self._wv / np.maximum(self.item_counts_, 1),
+                s["reg_item"] * self._wv / np.maximum(self.item_counts_, 1),
                 s["reg_bias"] * self._wu / np.maximum(self.user_counts_, 1),
                 s["reg_bias"] * self._wv / np.maximum(self.item_counts_, 1),
         )
@@ -293,7 +310,7 @@ class MatrixFactorization(Recommender):
                 idx = order[start : start + bs]
                 i, j = ratings.users[idx], ratings.items[idx]
                 Ui, Vj = U[i], V[j]
-                err = ratings.values[idx] - self._mean - np.einsum("kf,kf->k", Ui, Vj)
+                err = ratings.values[idx] - self.offset_ - np.einsum("kf,kf->k", Ui, Vj)
                 if self.biased:
                     err -= b[i] + c[j]
                     b += np.bincount(i, lr * (err - reg_b[i] * b[i]), minlength=m)
@@ -306,11 +323,8 @@ class MatrixFactorization(Recommender):
 
     def _gd_epoch(self, ratings, s, rng, state):
         """One step of full-batch gradient descent on :math:`J`."""
-        kw = dict(user_weights=self._wu, item_weights=self._wv)
-        if self.biased:
-            kw.update(mean=self._mean, user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"])
         with np.errstate(over="ignore", invalid="ignore"):
-            grads = mf_gradients(self.user_factors_, self.item_factors_, ratings, s["reg"], s["reg"], **kw)
+            grads = mf_gradients(self.user_factors_, self.item_factors_, ratings, **self._objective_terms())
             self.user_factors_ = self.user_factors_ - s["lr"] * grads[0]
             self.item_factors_ = self.item_factors_ - s["lr"] * grads[1]
             if self.biased:
@@ -322,7 +336,7 @@ class MatrixFactorization(Recommender):
         both = known_u & known_i
         dot = np.einsum("kf,kf->k", self.user_factors_[users], self.item_factors_[items])
         if not self.biased:
-            return np.where(both, dot, self.global_mean_)
+            return np.where(both, self.offset_ + dot, self.global_mean_)
         return (
             self.global_mean_
             + np.where(known_u, self.user_bias_[users], 0.0)
