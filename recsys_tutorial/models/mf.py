@@ -20,6 +20,8 @@ rating of a user) is exactly :math:`\\nu = 1`.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..data import Ratings
@@ -109,6 +111,9 @@ class MatrixFactorization(Recommender):
         :math:`b` and :math:`c` (zeros when ``biased=False``).
     history_ : ndarray
         :math:`J` after each epoch.
+    history_time_ : ndarray
+        Wall-clock seconds from the start of training to the end of each
+        epoch (machine-dependent; for plotting :math:`J` against time).
     settings_ : dict
         The hyperparameters the fit used, defaults filled in.
 
@@ -123,7 +128,7 @@ class MatrixFactorization(Recommender):
     """
 
     _fitted_attributes = (
-        "user_factors_", "item_factors_", "user_bias_", "item_bias_", "offset_", "history_", "settings_",
+        "user_factors_", "item_factors_", "user_bias_", "item_bias_", "offset_", "history_", "history_time_", "settings_",
     )  # fmt: skip
 
     def __init__(
@@ -211,13 +216,15 @@ class MatrixFactorization(Recommender):
             "sgd": (self._sgd_prepare, self._sgd_epoch),
             "gd": (lambda ratings, s: None, self._gd_epoch),
         }[self.solver]
+        t0 = time.perf_counter()
         state = prepare(ratings, s)
         # the divergence guard of the gradient solvers compares against the start
         start = self.objective(ratings) if self.solver != "als" else None
-        history = []
+        history, seconds = [], []
         for epoch in range(s["n_epochs"]):
             value = step(ratings, s, rng, state)  # ALS returns J at no cost; the others None
             history.append(self.objective(ratings) if value is None else value)
+            seconds.append(time.perf_counter() - t0)
             if self.verbose:
                 print(f"epoch {epoch + 1:3d}: objective {history[-1]:.4f}")
             if self.solver != "als" and not (np.isfinite(history[-1]) and history[-1] <= _EXPLODED * start):
@@ -227,6 +234,7 @@ class MatrixFactorization(Recommender):
                     f"for this data; try a smaller one (e.g. lr={s['lr'] / 10:g})."
                 )
         self.history_ = np.array(history)
+        self.history_time_ = np.array(seconds)
         del self._wu, self._wv
 
     def objective(self, ratings: Ratings) -> float:
