@@ -188,7 +188,8 @@ def cross_validate(
     -------
     dict
         ``"test_<metric>"`` arrays of per-fold scores, ``"fit_time"`` and
-        ``"predict_time"`` in seconds per fold.
+        ``"predict_time"`` in seconds per fold (``predict_time`` is NaN when no
+        rating metric was asked for: ranking metrics time nothing separately).
     """
     ratings = check_ratings("ratings", ratings)
     metrics = list(metrics)
@@ -201,8 +202,10 @@ def cross_validate(
         t0 = time.perf_counter()
         fitted.fit(train)
         t1 = time.perf_counter()
-        pred = fitted.predict(test.users, test.items)
-        results["predict_time"].append(time.perf_counter() - t1)
+        # rating predictions only when a rating metric asks for them (a ranking-only
+        # model such as Popularity predicts none); predict_time is then NaN
+        pred = fitted.predict(test.users, test.items) if {"rmse", "mae"} & set(metrics) else None
+        results["predict_time"].append(time.perf_counter() - t1 if pred is not None else np.nan)
         results["fit_time"].append(t1 - t0)
         for m in metrics:
             results[f"test_{m}"].append(_score(m, fitted, train, test, pred))

@@ -47,6 +47,7 @@ def test_als_history_is_the_objective_and_never_increases(kw):
     model = MatrixFactorization(solver="als", n_factors=3, n_epochs=8, random_state=1, **kw).fit(r)
     # history_ comes from the normal equations (sum y^2 - x.b); it must be J itself
     assert model.history_[-1] == pytest.approx(objective_of(model, r), rel=1e-10)
+    assert model.objective(r) == pytest.approx(model.history_[-1], rel=1e-10)
     # every half-step is an exact minimization, so J cannot go up
     assert np.all(np.diff(model.history_) <= 1e-9 * model.history_[:-1])
 

@@ -8,7 +8,7 @@ from ..data import Ratings
 from ..utils import check_float, check_int
 from .base import Recommender
 
-__all__ = ["GlobalMean", "Baseline"]
+__all__ = ["GlobalMean", "Baseline", "Popularity"]
 
 
 class GlobalMean(Recommender):
@@ -102,3 +102,29 @@ class Baseline(Recommender):
         return self.global_mean_ + np.where(known_u, self.user_bias_[users], 0.0) + np.where(
             known_i, self.item_bias_[items], 0.0
         )
+
+
+class Popularity(Recommender):
+    """Rank items by how many training ratings they have (a ranking baseline).
+
+    Every user gets the same list: the most-rated items they have not rated.
+    It predicts no ratings (:meth:`predict` raises); use it with the ranking
+    metrics of :mod:`recsys_tutorial.metrics`.  Ties go to the lower item index.
+
+    Parameters
+    ----------
+    random_state : None
+        Accepted so that every model shares the interface; nothing is drawn.
+    """
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def _fit(self, ratings: Ratings) -> None:
+        pass
+
+    def predict(self, users, items):
+        raise TypeError("Popularity ranks items by their rating counts; it does not predict ratings")
+
+    def _score(self, users, items, known_u, known_i):
+        return np.where(known_i, self.item_counts_[items], 0).astype(np.float64)

@@ -209,8 +209,6 @@ class MatrixFactorization(Recommender):
         self.item_bias_ = np.zeros(ratings.n_items)
         # the constant every prediction starts from: mu, or 0 for the plain model
         self.offset_ = self.global_mean_ if (self.biased or self.center) else 0.0
-        self._wu = regularization_weights(self.user_counts_, s["reg_exponent"])
-        self._wv = regularization_weights(self.item_counts_, s["reg_exponent"])
         prepare, step = {
             "als": (self._als_prepare, self._als_epoch),
             "sgd": (self._sgd_prepare, self._sgd_epoch),
@@ -235,33 +233,37 @@ class MatrixFactorization(Recommender):
                 )
         self.history_ = np.array(history)
         self.history_time_ = np.array(seconds)
-        del self._wu, self._wv
 
     def objective(self, ratings: Ratings) -> float:
         """The training objective :math:`J` of the current parameters on ``ratings``."""
         with np.errstate(over="ignore", invalid="ignore"):
             return mf_loss(self.user_factors_, self.item_factors_, ratings, **self._objective_terms())
 
+    def _row_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The regularization weights w_i and w_j of the training users and items."""
+        nu = self.settings_["reg_exponent"]
+        return regularization_weights(self.user_counts_, nu), regularization_weights(self.item_counts_, nu)
+
     def _objective_terms(self) -> dict:
         """Keyword arguments of mf_loss/mf_gradients that describe this model's J."""
         s = self.settings_
-        terms = dict(reg_u=s["reg"], reg_v=s["reg_item"], mean=self.offset_,
-                     user_weights=self._wu, item_weights=self._wv)
+        wu, wv = self._row_weights()
+        terms = dict(reg_u=s["reg"], reg_v=s["reg_item"], mean=self.offset_, user_weights=wu, item_weights=wv)
         if self.biased:
             terms.update(user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"])
         return terms
 
     # ---------------------------------------------------------------- solvers
-    @staticmethod
-    def _als_prepare(ratings, s):
+    def _als_prepare(self, ratings, s):
         return (
             RowGroups(ratings.users, ratings.items, ratings.n_users, ratings.n_items),
             RowGroups(ratings.items, ratings.users, ratings.n_items, ratings.n_users),
+            *self._row_weights(),
         )
 
     def _als_epoch(self, ratings, s, rng, state):
         """One ALS sweep: exact minimization over all users, then over all items."""
-        by_user, by_item = state
+        by_user, by_item, wu, wv = state
         values = ratings.values - self.offset_
         d = s["n_factors"]
         diag = np.arange(d + self.biased)
@@ -281,29 +283,27 @@ class MatrixFactorization(Recommender):
             X = solve_spd(A, b)
             return X, float(y @ y) - float(np.einsum("rk,rk->", X, b))
 
-        X, _ = half_step(by_user, self.item_factors_, self.item_bias_[ratings.items], self._wu, s["reg"])
+        X, _ = half_step(by_user, self.item_factors_, self.item_bias_[ratings.items], wu, s["reg"])
         self.user_factors_ = X[:, :d]
         if self.biased:
             self.user_bias_ = X[:, d].copy()
-        X, partial = half_step(by_item, self.user_factors_, self.user_bias_[ratings.users], self._wv, s["reg_item"])
+        X, partial = half_step(by_item, self.user_factors_, self.user_bias_[ratings.users], wv, s["reg_item"])
         self.item_factors_ = X[:, :d]
         if self.biased:
             self.item_bias_ = X[:, d].copy()
         # With A x = b at the optimum, sum_Omega e^2 + (item penalties) = sum y^2 - sum_j x_j . b_j,
         # so J costs O(n d) here instead of another pass over the ratings (tests check it
         # against objectives.mf_loss).
-        user_penalty = s["reg"] * float(self._wu @ np.einsum("ik,ik->i", self.user_factors_, self.user_factors_))
-        user_penalty += s["reg_bias"] * float(self._wu @ self.user_bias_**2) if self.biased else 0.0
+        user_penalty = s["reg"] * float(wu @ np.einsum("ik,ik->i", self.user_factors_, self.user_factors_))
+        user_penalty += s["reg_bias"] * float(wu @ self.user_bias_**2) if self.biased else 0.0
         return partial + user_penalty
 
     def _sgd_prepare(self, ratings, s):
         # per-rating share of each row's penalty: summed over a row's ratings it gives w_i
-        return (
-                s["reg"] * self._wu / np.maximum(self.user_counts_, 1),
-                s["reg_item"] * self._wv / np.maximum(self.item_counts_, 1),
-                s["reg_bias"] * self._wu / np.maximum(self.user_counts_, 1),
-                s["reg_bias"] * self._wv / np.maximum(self.item_counts_, 1),
-        )
+        wu, wv = self._row_weights()
+        share_u = wu / np.maximum(self.user_counts_, 1)
+        share_v = wv / np.maximum(self.item_counts_, 1)
+        return s["reg"] * share_u, s["reg_item"] * share_v, s["reg_bias"] * share_u, s["reg_bias"] * share_v
 
     def _sgd_epoch(self, ratings, s, rng, state):
         """One pass of mini-batch SGD over the ratings in a fresh random order."""
