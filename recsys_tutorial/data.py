@@ -335,7 +335,7 @@ class Ratings:
     @staticmethod
     def _lookup(kind: str, ids: np.ndarray | None, raw_id: Any, size: int) -> int:
         if ids is None:
-            if isinstance(raw_id, (int, np.integer)) and 0 <= raw_id < size:
+            if isinstance(raw_id, (int, np.integer)) and not isinstance(raw_id, bool) and 0 <= raw_id < size:
                 return int(raw_id)
             raise KeyError(f"no {kind} with id {raw_id!r} (ids are the indices 0..{size - 1})")
         pos = int(np.searchsorted(ids, raw_id))

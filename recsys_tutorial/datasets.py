@@ -26,6 +26,7 @@ from .utils import check_random_state
 
 __all__ = [
     "MovieInfo",
+    "RemoteArchive",
     "SyntheticData",
     "default_data_home",
     "load_movielens_100k",

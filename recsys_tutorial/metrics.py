@@ -96,9 +96,14 @@ def ranking_metrics(model, train: Ratings, test: Ratings, k: int = 10, relevance
         raise ValueError(f"train and test must share their index spaces; got shapes {train.shape} and {test.shape}")
     if relevance_threshold is not None:
         relevance_threshold = check_float("relevance_threshold", relevance_threshold, -np.inf)
+    if relevance_threshold is not None and not (test.values >= relevance_threshold).any():
+        # checked here: an empty subset is not a valid Ratings, and its message would mislead
+        raise ValueError(
+            f"no test rating is >= relevance_threshold={relevance_threshold}; no user has a relevant item"
+        )
     relevant = test if relevance_threshold is None else test.subset(test.values >= relevance_threshold)
     train_ptr, train_items = _rows(train)
-    rel_ptr, rel_items = _rows(relevant) if len(relevant) else (np.zeros(test.n_users + 1, int), None)
+    rel_ptr, rel_items = _rows(relevant)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     totals = np.zeros(4)
     n_users = 0

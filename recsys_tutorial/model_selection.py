@@ -147,18 +147,35 @@ def _splits(ratings, cv, random_state):
     return splits
 
 
-def _score(metric: str, model, train: Ratings, test: Ratings, pred: np.ndarray) -> float:
-    """Value of one named metric: "rmse", "mae", or "precision@k", "recall@k", "ndcg@k", "map@k"."""
-    if metric == "rmse":
-        return _metrics.rmse(test.values, pred)
-    if metric == "mae":
-        return _metrics.mae(test.values, pred)
-    name, _, k = metric.partition("@")
-    if name in ("precision", "recall", "ndcg", "map") and k.isdigit():
-        return float(_metrics.ranking_metrics(model, train, test, int(k))[name])
+_RANKING = ("precision", "recall", "ndcg", "map")
+
+
+def _parse_metric(metric: str) -> tuple[str, int | None]:
+    """("rmse", None), ("mae", None) or (ranking name, k) for "precision@k" etc."""
+    if metric in ("rmse", "mae"):
+        return metric, None
+    name, _, k = str(metric).partition("@")
+    if name in _RANKING and k.isdigit() and int(k) > 0:
+        return name, int(k)
     raise ValueError(
         f"unknown metric {metric!r}; use 'rmse', 'mae' or 'precision@k', 'recall@k', 'ndcg@k', 'map@k'"
     )
+
+
+def _scores(parsed: dict, model, train: Ratings, test: Ratings) -> dict[str, float]:
+    """The named metrics of a fitted model on one split (each top-k list computed once per k)."""
+    out = {}
+    if any(k is None for _, k in parsed.values()):
+        pred = model.predict(test.users, test.items)
+        for metric, (name, k) in parsed.items():
+            if k is None:
+                out[metric] = _metrics.rmse(test.values, pred) if name == "rmse" else _metrics.mae(test.values, pred)
+    for k in sorted({k for _, k in parsed.values() if k is not None}):
+        ranking = _metrics.ranking_metrics(model, train, test, k)
+        for metric, (name, kk) in parsed.items():
+            if kk == k:
+                out[metric] = float(ranking[name])
+    return out
 
 
 def cross_validate(
@@ -188,13 +205,16 @@ def cross_validate(
     -------
     dict
         ``"test_<metric>"`` arrays of per-fold scores, ``"fit_time"`` and
-        ``"predict_time"`` in seconds per fold (``predict_time`` is NaN when no
-        rating metric was asked for: ranking metrics time nothing separately).
+        ``"predict_time"`` (the time to score the test fold: predictions and
+        top-k lists) in seconds per fold.  Rating predictions are made only
+        when "rmse" or "mae" is asked for, so a ranking-only model such as
+        :class:`~recsys_tutorial.models.Popularity` can be evaluated too.
     """
     ratings = check_ratings("ratings", ratings)
     metrics = list(metrics)
     if not metrics:
         raise ValueError("metrics is empty; name at least one")
+    parsed = {m: _parse_metric(m) for m in metrics}  # unknown names fail before any fit
     results: dict[str, list] = {f"test_{m}": [] for m in metrics}
     results["fit_time"], results["predict_time"] = [], []
     for train, test in _splits(ratings, cv, random_state):
@@ -202,13 +222,12 @@ def cross_validate(
         t0 = time.perf_counter()
         fitted.fit(train)
         t1 = time.perf_counter()
-        # rating predictions only when a rating metric asks for them (a ranking-only
-        # model such as Popularity predicts none); predict_time is then NaN
-        pred = fitted.predict(test.users, test.items) if {"rmse", "mae"} & set(metrics) else None
-        results["predict_time"].append(time.perf_counter() - t1 if pred is not None else np.nan)
+        scores = _scores(parsed, fitted, train, test)
         results["fit_time"].append(t1 - t0)
+        # predict_time covers the rating metrics and the top-k lists alike
+        results["predict_time"].append(time.perf_counter() - t1)
         for m in metrics:
-            results[f"test_{m}"].append(_score(m, fitted, train, test, pred))
+            results[f"test_{m}"].append(scores[m])
     return {key: np.array(values) for key, values in results.items()}
 
 

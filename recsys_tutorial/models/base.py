@@ -17,6 +17,7 @@ import io
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +71,16 @@ class Recommender:
 
     def __repr__(self) -> str:
         sig = inspect.signature(type(self).__init__)
+        def differs(value, default):
+            try:
+                return bool(value is not default and value != default)
+            except (TypeError, ValueError):  # e.g. arrays, whose == is elementwise
+                return True
+
         changed = [
             f"{name}={getattr(self, name)!r}"
             for name, p in sig.parameters.items()
-            if name != "self" and getattr(self, name) is not p.default
-            and getattr(self, name) != p.default
+            if name != "self" and differs(getattr(self, name), p.default)
         ]
         return f"{type(self).__name__}({', '.join(changed)})"
 
@@ -164,8 +170,13 @@ class Recommender:
         k = min(k, n_candidates)
         if k == 0:
             return np.empty(0, dtype=np.int64)
-        # stable sort of -score: highest first, ties by item index
-        top = np.argpartition(-scores, k - 1)[:k] if k < scores.size else items
+        # shortlist every item scoring at least the k-th best score (argpartition alone would
+        # cut a tie at the boundary arbitrarily), then sort it by -score with ties by item index
+        if k < scores.size:
+            kth_best = -np.partition(-scores, k - 1)[k - 1]
+            top = np.flatnonzero(scores >= kth_best)
+        else:
+            top = items
         order = np.lexsort((top, -scores[top]))
         return top[order][:k].astype(np.int64)
 
@@ -214,6 +225,10 @@ class Recommender:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Recommender":
         """Read a model written by :meth:`save` (the same class)."""
+        # np.load would return a bare array for a .npy file and complain about pickles
+        # for any other file; say plainly that it is not a saved model instead
+        if Path(path).is_file() and not zipfile.is_zipfile(path):
+            raise ValueError(f"{path} is not a saved recsys_tutorial model (not an .npz archive)")
         with np.load(path, allow_pickle=False) as data:
             if "__meta__" not in data.files:
                 raise ValueError(f"{path} is not a saved recsys_tutorial model (no metadata)")

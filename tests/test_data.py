@@ -1,0 +1,267 @@
+"""Ratings: construction, id maps, sparse views, subsets, immutability and validation."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import recsys_tutorial as rt
+
+
+def triples(r):
+    """The ratings as a sorted list of (user, item, value) tuples (order-free comparison)."""
+    return sorted(zip(r.users.tolist(), r.items.tolist(), r.values.tolist()))
+
+
+# ----------------------------------------------------------------- construction
+def test_construction_from_indices_infers_or_keeps_the_index_spaces():
+    r = rt.Ratings([2, 0, 2], [1, 3, 0], [4, 5, 1])
+    assert r.users.dtype == np.int64 and r.items.dtype == np.int64
+    assert r.values.dtype == np.float64
+    np.testing.assert_array_equal(r.users, [2, 0, 2])  # order of the input is kept
+    np.testing.assert_array_equal(r.items, [1, 3, 0])
+    np.testing.assert_array_equal(r.values, [4.0, 5.0, 1.0])
+    assert r.timestamps is None and r.user_ids is None and r.item_ids is None
+    # inferred sizes: one more than the largest index
+    assert (r.n_users, r.n_items) == (3, 4) and r.shape == (3, 4) and len(r) == 3
+    assert r.density == pytest.approx(3 / 12)
+    np.testing.assert_array_equal(r.user_counts(), [1, 0, 2])
+    np.testing.assert_array_equal(r.item_counts(), [1, 1, 0, 1])
+
+    wide = rt.Ratings([2, 0, 2], [1, 3, 0], [4, 5, 1], n_users=10, n_items=7)
+    assert wide.shape == (10, 7) and wide.density == pytest.approx(3 / 70)
+    assert wide.user_counts().shape == (10,) and wide.item_counts().shape == (7,)
+
+
+def test_from_ids_with_string_ids_maps_both_ways():
+    raw_users = ["bob", "alice", "bob", "carol"]
+    raw_items = ["y", "x", "x", "z"]
+    r = rt.Ratings.from_ids(raw_users, raw_items, [1, 2, 3, 4], timestamps=[5, 6, 7, 8])
+    # ids are numbered in sorted order: alice=0, bob=1, carol=2; x=0, y=1, z=2
+    np.testing.assert_array_equal(r.user_ids, ["alice", "bob", "carol"])
+    np.testing.assert_array_equal(r.item_ids, ["x", "y", "z"])
+    np.testing.assert_array_equal(r.users, [1, 0, 1, 2])
+    np.testing.assert_array_equal(r.items, [1, 0, 0, 2])
+    np.testing.assert_array_equal(r.timestamps, [5, 6, 7, 8])
+    assert r.user_index("carol") == 2 and r.user_index("alice") == 0
+    assert r.item_index("y") == 1
+    # the maps are inverse to each other
+    assert list(r.user_ids[r.users]) == raw_users
+    assert list(r.item_ids[r.items]) == raw_items
+    assert all(r.user_index(u) == k for k, u in enumerate(r.user_ids))
+    with pytest.raises(KeyError, match="dave"):
+        r.user_index("dave")
+    with pytest.raises(KeyError, match="'w'"):
+        r.item_index("w")
+
+
+def test_from_ids_with_int_ids_and_index_lookup_without_ids():
+    r = rt.Ratings.from_ids([10, 3, 10, 42], [7, 7, 100, 1], [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(r.user_ids, [3, 10, 42])
+    np.testing.assert_array_equal(r.item_ids, [1, 7, 100])
+    np.testing.assert_array_equal(r.users, [1, 0, 1, 2])
+    np.testing.assert_array_equal(r.items, [1, 1, 2, 0])
+    assert r.shape == (3, 3)
+    assert r.user_index(42) == 2 and r.item_index(100) == 2 and r.item_index(1) == 0
+    with pytest.raises(KeyError):
+        r.user_index(5)  # between two ids: searchsorted lands on 10, which is not 5
+    with pytest.raises(KeyError):
+        r.user_index(1000)  # past the last id
+
+    plain = rt.Ratings([0, 1], [1, 0], [1.0, 2.0])
+    assert plain.user_index(1) == 1
+    with pytest.raises(KeyError, match="0..1"):
+        plain.user_index(2)
+
+
+def test_from_ids_rejects_float_ids_and_none():
+    with pytest.raises(TypeError, match="user_ids must be strings or integers"):
+        rt.Ratings.from_ids([1.5, 2.0], [1, 2], [1, 2])
+    with pytest.raises(ValueError, match="item_ids contains None"):
+        rt.Ratings.from_ids([1, 2], ["a", None], [1, 2])
+    with pytest.raises(ValueError, match="user_ids must be 1-D"):
+        rt.Ratings.from_ids([[1, 2]], [1, 2], [1, 2])
+
+
+def test_explicit_id_maps_are_checked():
+    with pytest.raises(ValueError, match="user_ids must be 1-D with one id per index"):
+        rt.Ratings([0, 1], [0, 0], [1, 2], user_ids=["a"])
+    with pytest.raises(ValueError, match="item_ids must be unique; 1 repeat"):
+        rt.Ratings([0, 1], [0, 1], [1, 2], item_ids=["a", "a"])
+
+
+# ------------------------------------------------------------------ sparse views
+def test_csr_and_csc_hold_the_ratings_and_round_trip():
+    r = rt.Ratings([0, 2, 2, 1], [3, 0, 3, 1], [4.0, 0.0, 2.5, 1.0], n_users=4, n_items=5)
+    dense = np.zeros((4, 5))
+    dense[0, 3], dense[2, 0], dense[2, 3], dense[1, 1] = 4.0, 0.0, 2.5, 1.0
+    csr, csc = r.to_csr(), r.to_csc()
+    assert sp.issparse(csr) and csr.format == "csr" and csr.shape == (4, 5)
+    assert sp.issparse(csc) and csc.format == "csc" and csc.shape == (4, 5)
+    np.testing.assert_array_equal(csr.toarray(), dense)
+    np.testing.assert_array_equal(csc.toarray(), dense)
+    # the rating 0.0 is an observed entry: it must stay stored
+    assert csr.nnz == 4 and csc.nnz == 4
+    for matrix in (csr, csc, sp.coo_matrix(csr)):
+        back = rt.Ratings.from_sparse(matrix)
+        assert back.shape == r.shape  # the empty last user and item are kept
+        assert triples(back) == triples(r)
+    with pytest.raises(TypeError, match="matrix must be a scipy.sparse"):
+        rt.Ratings.from_sparse(dense)
+
+
+def test_csr_of_a_random_set_matches_a_dense_fill(make_ratings):
+    r = make_ratings(seed=11)
+    dense = np.zeros(r.shape)
+    for u, i, v in zip(r.users, r.items, r.values):
+        dense[u, i] = v
+    np.testing.assert_array_equal(r.to_csr().toarray(), dense)
+    assert triples(rt.Ratings.from_sparse(r.to_csc())) == triples(r)
+
+
+# ------------------------------------------------------------------------ subset
+def test_subset_keeps_index_spaces_id_maps_and_timestamps():
+    r = rt.Ratings.from_ids(["u1", "u2", "u3", "u2"], ["a", "b", "c", "c"], [1, 2, 3, 4],
+                            timestamps=[10, 20, 30, 40])
+    for index in ([1, 3], np.array([False, True, False, True])):
+        sub = r.subset(index)
+        assert sub.shape == r.shape == (3, 3)  # u3 and a are gone but keep their indices
+        np.testing.assert_array_equal(sub.user_ids, r.user_ids)
+        np.testing.assert_array_equal(sub.item_ids, r.item_ids)
+        np.testing.assert_array_equal(sub.users, r.users[[1, 3]])
+        np.testing.assert_array_equal(sub.items, r.items[[1, 3]])
+        np.testing.assert_array_equal(sub.values, [2.0, 4.0])
+        np.testing.assert_array_equal(sub.timestamps, [20, 40])
+        assert sub.user_index("u3") == 2  # the map still knows users absent from the subset
+    with pytest.raises(ValueError, match=r"boolean index must have shape \(4,\)"):
+        r.subset(np.array([True, False]))
+    with pytest.raises(TypeError, match="index must be integer positions or a boolean mask"):
+        r.subset(np.array([0.0, 1.0]))
+
+
+# ------------------------------------------------------------------ immutability
+def test_arrays_are_read_only_and_the_callers_arrays_are_untouched():
+    users = np.array([0, 1, 2], dtype=np.int64)  # already the target dtypes: no implicit copy
+    items = np.array([1, 1, 0], dtype=np.int64)
+    values = np.array([3.0, 4.0, 5.0])
+    stamps = np.array([7, 8, 9], dtype=np.int64)
+    r = rt.Ratings(users, items, values, timestamps=stamps)
+    for arr in (r.users, r.items, r.values, r.timestamps):
+        assert not arr.flags.writeable
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 1
+    # the caller's arrays are neither frozen nor aliased
+    for arr in (users, items, values, stamps):
+        assert arr.flags.writeable
+    values[0] = 99.0
+    users[0] = 2
+    assert r.values[0] == 3.0 and r.users[0] == 0
+
+
+def test_id_maps_and_merged_arrays_are_read_only_too():
+    user_ids = np.array(["a", "b"])
+    r = rt.Ratings([0, 1, 0], [0, 0, 0], [1, 2, 3], user_ids=user_ids, duplicates="last")
+    assert user_ids.flags.writeable  # the caller's id array was copied, not frozen
+    for arr in (r.users, r.items, r.values, r.user_ids):
+        assert not arr.flags.writeable
+
+
+# -------------------------------------------------------------------- rejections
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        (([0, 1], [0], [1.0, 2.0]), {}, r"must have equal lengths; got \{'users': 2, 'items': 1"),
+        (([0, 1], [0, 1], [1.0]), {}, "must have equal lengths"),
+        (([0, 1], [0, 1], [1.0, 2.0]), {"timestamps": [5]}, "timestamps must have equal lengths"),
+        (([0, 1], [0, 1], [1.0, np.nan]), {}, r"values must be finite; 1 are NaN or infinite \(first at position 1\)"),
+        (([0, 1, 2], [0, 1, 2], [np.inf, 1.0, -np.inf]), {}, r"values must be finite; 2 are NaN or infinite \(first at position 0\)"),
+        (([0, -1, -2], [0, 1, 2], [1, 2, 3]), {}, r"users must be non-negative 0-based indices; 2 are negative \(first: -1\)"),
+        (([0, 1], [-3, 1], [1, 2]), {}, r"items must be non-negative 0-based indices; 1 are negative"),
+        (([0, 5, 7], [0, 1, 2], [1, 2, 3]), {"n_users": 5}, r"users has 2 indices out of range for n_users=5 \(largest: 7\)"),
+        (([0, 1], [0, 4], [1, 2]), {"n_items": 4}, r"items has 1 indices out of range for n_items=4"),
+        (([], [], []), {}, "ratings are empty"),
+        (([[0, 1]], [[0, 1]], [[1, 2]]), {}, "users must be 1-D"),
+        (([0, 1], [0, 1], [[1, 2]]), {}, "values must be 1-D"),
+        (([0, 1], [0, 1], [1, 2]), {"duplicates": "first"}, r"duplicates must be one of \('raise', 'mean', 'last'\); got 'first'"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        rt.Ratings(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        (([0.0, 1.0], [0, 1], [1, 2]), {}, "users must hold integer indices; got dtype float64"),
+        (([0, 1], [0.5, 1.0], [1, 2]), {}, "items must hold integer indices"),
+        (([True, False], [0, 1], [1, 2]), {}, "users must hold integer indices; got dtype bool"),
+        (([0, 1], [0, 1], [1, 2]), {"timestamps": [1.5, 2.5]}, "timestamps must hold integer"),
+        (([0, 1], [0, 1], ["a", "b"]), {}, "values must be numbers"),
+        (([0, 1], [0, 1], [1 + 1j, 2]), {}, "values must be real numbers"),
+        (([0, 1], [0, 1], [1, 2]), {"n_users": 2.0}, "n_users must be an int"),
+    ],
+)
+def test_wrong_kinds_of_input_raise_type_error(args, kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        rt.Ratings(*args, **kwargs)
+
+
+def test_duplicate_pairs_are_refused_and_counted():
+    # (0, 1) three times and (2, 0) twice: 2 repeated pairs, 3 extra ratings
+    users = [0, 2, 0, 1, 2, 0]
+    items = [1, 0, 1, 1, 0, 1]
+    with pytest.raises(ValueError, match=r"^2 \(user, item\) pairs occur more than once \(3 extra ratings"):
+        rt.Ratings(users, items, [1, 2, 3, 4, 5, 6])
+    with pytest.raises(ValueError, match="duplicates='mean' or duplicates='last'"):
+        rt.Ratings.from_ids(["a", "a"], ["x", "x"], [1, 2])
+    # positions repeated in a subset are duplicates too
+    with pytest.raises(ValueError, match=r"1 \(user, item\) pairs occur more than once"):
+        rt.Ratings([0, 1], [0, 1], [1, 2]).subset([0, 0])
+
+
+# Input used by the two merge policies.  Pairs and the positions where they occur:
+#   (0, 1) at 0, 2, 4 with values 1, 4, 3 and timestamps 10, 30, 20
+#   (1, 0) at 1, 5    with values 2, 5    and timestamps 50, 40
+#   (2, 2) at 3       with value 5        and timestamp 7
+# Order of first occurrence: (0, 1), (1, 0), (2, 2).
+DUP_USERS = [0, 1, 0, 2, 0, 1]
+DUP_ITEMS = [1, 0, 1, 2, 1, 0]
+DUP_VALUES = [1.0, 2.0, 4.0, 5.0, 3.0, 5.0]
+DUP_STAMPS = [10, 50, 30, 7, 20, 40]
+
+
+def test_duplicates_mean_averages_values_and_keeps_the_latest_timestamp():
+    r = rt.Ratings(DUP_USERS, DUP_ITEMS, DUP_VALUES, timestamps=DUP_STAMPS, duplicates="mean")
+    np.testing.assert_array_equal(r.users, [0, 1, 2])
+    np.testing.assert_array_equal(r.items, [1, 0, 2])
+    # (1 + 4 + 3) / 3 = 8/3, (2 + 5) / 2 = 3.5, 5
+    np.testing.assert_allclose(r.values, [8 / 3, 3.5, 5.0], rtol=1e-15)
+    # the latest of (10, 30, 20) is 30, of (50, 40) is 50
+    np.testing.assert_array_equal(r.timestamps, [30, 50, 7])
+    assert r.timestamps.dtype == np.int64 and r.values.dtype == np.float64
+    assert r.shape == (3, 3)
+
+
+def test_duplicates_last_keeps_the_last_entry_in_input_order():
+    r = rt.Ratings(DUP_USERS, DUP_ITEMS, DUP_VALUES, timestamps=DUP_STAMPS, duplicates="last")
+    np.testing.assert_array_equal(r.users, [0, 1, 2])
+    np.testing.assert_array_equal(r.items, [1, 0, 2])
+    # last occurrences: position 4 (value 3, time 20) and position 5 (value 5, time 40);
+    # "last" is input order, not time: the timestamp 20 is kept although 30 is later
+    np.testing.assert_array_equal(r.values, [3.0, 5.0, 5.0])
+    np.testing.assert_array_equal(r.timestamps, [20, 40, 7])
+
+
+def test_duplicate_policies_without_timestamps_and_without_duplicates():
+    r = rt.Ratings(DUP_USERS, DUP_ITEMS, DUP_VALUES, duplicates="mean")
+    assert r.timestamps is None
+    np.testing.assert_allclose(r.values, [8 / 3, 3.5, 5.0], rtol=1e-15)
+    # with no repeated pair a policy changes nothing
+    clean = rt.Ratings([1, 0], [0, 1], [2.0, 3.0], duplicates="last")
+    np.testing.assert_array_equal(clean.users, [1, 0])
+    np.testing.assert_array_equal(clean.values, [2.0, 3.0])
+
+
+def test_repr_reports_size_and_density():
+    r = rt.Ratings([0, 1], [0, 1], [1, 2], n_users=2, n_items=4)
+    assert repr(r) == "Ratings(2 ratings, 2 users x 4 items, density 0.2500)"

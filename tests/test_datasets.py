@@ -1,0 +1,359 @@
+"""Datasets: the MovieLens 100K loader (offline, corrupted, downloaded) and make_synthetic."""
+
+import hashlib
+import http.server
+import io
+import re
+import shutil
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import recsys_tutorial as rt
+from recsys_tutorial import datasets
+from recsys_tutorial.datasets import RemoteArchive
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def files_under(folder: Path) -> list[str]:
+    """Every regular file below ``folder``, as sorted relative paths (hidden ones included)."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def no_download(monkeypatch):
+    """Fail loudly if the code under test tries to open any URL."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"unexpected download attempt: {args}")
+
+    monkeypatch.setattr(datasets.urllib.request, "urlopen", refuse)
+
+
+# ------------------------------------------------------------- real MovieLens 100K
+def test_movielens_100k_has_the_published_shape(movielens):
+    r = movielens
+    assert isinstance(r, rt.Ratings)
+    assert len(r) == 100_000 and r.n_users == 943 and r.n_items == 1682
+    assert r.users.dtype == np.int64 and r.items.dtype == np.int64 and r.values.dtype == np.float64
+    assert set(np.unique(r.values)) == {1.0, 2.0, 3.0, 4.0, 5.0}
+    assert r.timestamps is not None and r.timestamps.shape == (100_000,)
+    # the ratings were collected between September 1997 and April 1998
+    assert 874_000_000 < r.timestamps.min() < r.timestamps.max() < 894_000_000
+    # index i is the raw id i + 1, for users and movies
+    np.testing.assert_array_equal(r.user_ids, np.arange(1, 944))
+    np.testing.assert_array_equal(r.item_ids, np.arange(1, 1683))
+    assert r.user_ids[0] == 1 and r.user_index(1) == 0 and r.item_index(1682) == 1681
+    # every user of MovieLens 100K has at least 20 ratings
+    assert r.user_counts().min() >= 20
+
+
+def test_movielens_100k_matches_a_naive_parse_of_u_data(movielens):
+    # an independent reading of the file: text lines split on tabs, ids minus one
+    path = Path(rt.datasets.default_data_home()) / "ml-100k" / "u.data"
+    rows = [line.split("\t") for line in path.read_text().splitlines()]
+    assert rows[0] == ["196", "242", "3", "881250949"]
+    table = np.array(rows, dtype=np.int64)
+    np.testing.assert_array_equal(movielens.users, table[:, 0] - 1)
+    np.testing.assert_array_equal(movielens.items, table[:, 1] - 1)
+    np.testing.assert_array_equal(movielens.values, table[:, 2])
+    np.testing.assert_array_equal(movielens.timestamps, table[:, 3])
+
+
+def test_movielens_100k_movies():
+    movies = rt.datasets.load_movielens_100k_movies()
+    assert movies.titles.shape == (1682,)
+    assert movies.genres.shape == (1682, 19) and movies.genres.dtype == bool
+    assert len(movies.genre_names) == 19 and movies.genre_names[0] == "unknown"
+    # raw id 1 (index 0): Toy Story, an animated children's comedy of 1995
+    assert movies.titles[0] == "Toy Story (1995)"
+    assert movies.years[0] == 1995
+    toy_story = {movies.genre_names[g] for g in np.flatnonzero(movies.genres[0])}
+    assert toy_story == {"Animation", "Children's", "Comedy"}
+    # the file is Latin-1: raw id 543 is "Les Misérables" with its accent
+    assert movies.titles[542] == "Misérables, Les (1995)"
+    # raw id 267 has the title "unknown": no year, only the "unknown" genre
+    assert movies.titles[266] == "unknown" and movies.years[266] == -1
+    assert np.array_equal(np.flatnonzero(movies.genres[266]), [0])
+    assert np.all((movies.years == -1) | ((movies.years >= 1900) & (movies.years <= 1998)))
+
+
+def test_default_data_home_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("RECSYS_TUTORIAL_DATA", str(tmp_path / "here"))
+    assert rt.datasets.default_data_home() == tmp_path / "here"
+    monkeypatch.delenv("RECSYS_TUTORIAL_DATA")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert rt.datasets.default_data_home() == tmp_path / "cache" / "recsys_tutorial"
+    with pytest.raises(TypeError, match="data_home must be a path or None"):
+        rt.datasets.load_movielens_100k(data_home=3)
+
+
+# --------------------------------------------------------------- corrupted copies
+@pytest.fixture
+def movielens_copy(tmp_path):
+    """A data home holding a copy of the real ml-100k files (to be damaged by the test)."""
+    source = rt.datasets.default_data_home() / "ml-100k"
+    home = tmp_path / "home"
+    (home / "ml-100k").mkdir(parents=True)
+    for name in ("u.data", "u.item", "u.user"):
+        shutil.copyfile(source / name, home / "ml-100k" / name)
+    return home
+
+
+def expected_refusal(home: Path) -> str:
+    """The parts the message must contain: the file, the official checksum, the fix."""
+    path = home / "ml-100k" / "u.data"
+    official = "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490"
+    return rf"(?s){re.escape(str(path))}.*corrupted or truncated.*{official}.*Delete .*download a fresh copy"
+
+
+def test_a_copy_of_u_data_with_one_byte_changed_is_refused(movielens_copy, no_download):
+    path = movielens_copy / "ml-100k" / "u.data"
+    data = bytearray(path.read_bytes())
+    # the first rating "196\t242\t3\t..." becomes "196\t242\t4\t...": still a valid file
+    assert data[8:9] == b"3"
+    data[8:9] = b"4"
+    path.write_bytes(bytes(data))
+    # (test_an_intact_copy_loads_from_an_explicit_data_home shows the unchanged copy loads)
+    with pytest.raises(ValueError, match=expected_refusal(movielens_copy)):
+        rt.datasets.load_movielens_100k(data_home=movielens_copy)
+
+
+def test_a_truncated_copy_of_u_data_is_refused(movielens_copy, no_download):
+    path = movielens_copy / "ml-100k" / "u.data"
+    data = path.read_bytes()
+    # cut at a line end, so the file still parses as whole ratings
+    path.write_bytes(data[: data.index(b"\n", len(data) // 2) + 1])
+    with pytest.raises(ValueError, match=expected_refusal(movielens_copy)):
+        rt.datasets.load_movielens_100k(data_home=movielens_copy)
+
+
+def test_an_intact_copy_loads_from_an_explicit_data_home(movielens_copy, no_download, monkeypatch):
+    monkeypatch.delenv("RECSYS_TUTORIAL_DATA", raising=False)
+    r = rt.datasets.load_movielens_100k(data_home=str(movielens_copy))
+    assert len(r) == 100_000 and r.shape == (943, 1682)
+
+
+# ------------------------------------------------------------------ the download
+FAKE_U_DATA = b"1\t1\t5\t874965758\n1\t2\t3\t876893171\n2\t1\t4\t888550871\n3\t3\t1\t889237455\n"
+FAKE_U_ITEM = "".join(
+    f"{k}|{title}|01-Jan-1995||http://example.org/{k}|" + "|".join(flags) + "\n"
+    for k, (title, flags) in enumerate(
+        [
+            ("Toy Story (1995)", ["0"] * 3 + ["1", "1", "1"] + ["0"] * 13),
+            ("Misérables, Les (1995)", ["0"] * 8 + ["1"] + ["0"] * 10),
+            ("A Film Without Year", ["1"] + ["0"] * 18),
+        ],
+        start=1,
+    )
+).encode("latin-1")
+FAKE_U_USER = b"1|24|M|technician|85711\n2|53|F|other|94043\n3|23|M|writer|32067\n"
+
+
+def build_fake_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("ml-100k/u.data", FAKE_U_DATA)
+        zf.writestr("ml-100k/u.item", FAKE_U_ITEM)
+        zf.writestr("ml-100k/u.user", FAKE_U_USER)
+        zf.writestr("ml-100k/README", b"not extracted: the loader names the members it needs\n")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def fake_server():
+    """A local HTTP server on 127.0.0.1 serving the fake archive at /ml-100k.zip.
+
+    Yields ``(base_url, payload, requests)``, where ``requests`` lists the paths
+    asked for (one entry per request).
+    """
+    payload = build_fake_zip()
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            if self.path != "/ml-100k.zip":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):  # keep the test output quiet
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", payload, requests
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def fake_archive(url: str, payload: bytes, **changes) -> RemoteArchive:
+    fields = dict(
+        url=url,
+        size=len(payload),
+        sha256=sha256_of(payload),
+        folder="ml-100k",
+        file_sha256={"u.data": sha256_of(FAKE_U_DATA)},
+    )
+    fields.update(changes)
+    return RemoteArchive(**fields)
+
+
+def check_fake_ratings(r):
+    # raw users 1, 2, 3 -> 0, 1, 2; raw items 1, 2, 3 -> 0, 1, 2
+    assert r.shape == (3, 3) and len(r) == 4
+    np.testing.assert_array_equal(r.users, [0, 0, 1, 2])
+    np.testing.assert_array_equal(r.items, [0, 1, 0, 2])
+    np.testing.assert_array_equal(r.values, [5, 3, 4, 1])
+    np.testing.assert_array_equal(r.timestamps, [874965758, 876893171, 888550871, 889237455])
+
+
+def test_download_extracts_verifies_and_happens_once(fake_server, tmp_path, monkeypatch):
+    base, payload, requests = fake_server
+    monkeypatch.setattr(datasets, "MOVIELENS_100K", fake_archive(f"{base}/ml-100k.zip", payload))
+    home = tmp_path / "home"
+    check_fake_ratings(rt.datasets.load_movielens_100k(data_home=home))
+    assert requests == ["/ml-100k.zip"]
+    # the three files, byte for byte, and nothing else (no temporary file left behind)
+    assert files_under(home) == ["ml-100k.zip", "ml-100k/u.data", "ml-100k/u.item", "ml-100k/u.user"]
+    assert (home / "ml-100k" / "u.data").read_bytes() == FAKE_U_DATA
+    assert (home / "ml-100k" / "u.item").read_bytes() == FAKE_U_ITEM
+    assert (home / "ml-100k" / "u.user").read_bytes() == FAKE_U_USER
+    # second load, and the movies: served from disk, no new request
+    check_fake_ratings(rt.datasets.load_movielens_100k(data_home=home))
+    movies = rt.datasets.load_movielens_100k_movies(data_home=home)
+    assert requests == ["/ml-100k.zip"]
+    assert list(movies.titles) == ["Toy Story (1995)", "Misérables, Les (1995)", "A Film Without Year"]
+    np.testing.assert_array_equal(movies.years, [1995, 1995, -1])
+    np.testing.assert_array_equal(np.flatnonzero(movies.genres[0]), [3, 4, 5])
+
+
+def test_the_environment_variable_is_the_default_data_home(fake_server, tmp_path, monkeypatch):
+    base, payload, requests = fake_server
+    monkeypatch.setattr(datasets, "MOVIELENS_100K", fake_archive(f"{base}/ml-100k.zip", payload))
+    monkeypatch.setenv("RECSYS_TUTORIAL_DATA", str(tmp_path / "env-home"))
+    check_fake_ratings(rt.datasets.load_movielens_100k())
+    assert (tmp_path / "env-home" / "ml-100k" / "u.data").is_file()
+    assert len(requests) == 1
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"sha256": "0" * 64}, {"size": 12345}],
+    ids=["wrong-sha256", "wrong-size"],
+)
+def test_a_download_that_does_not_verify_leaves_nothing(fake_server, tmp_path, monkeypatch, changes):
+    base, payload, requests = fake_server
+    monkeypatch.setattr(datasets, "MOVIELENS_100K", fake_archive(f"{base}/ml-100k.zip", payload, **changes))
+    home = tmp_path / "home"
+    with pytest.raises(OSError, match=r"failed verification.*nothing was kept"):
+        rt.datasets.load_movielens_100k(data_home=home)
+    assert requests == ["/ml-100k.zip"]
+    assert files_under(home) == []  # no zip, no .part file, no extracted file
+
+
+def test_a_server_error_is_an_os_error_and_leaves_nothing(fake_server, tmp_path, monkeypatch):
+    base, payload, _ = fake_server
+    monkeypatch.setattr(datasets, "MOVIELENS_100K", fake_archive(f"{base}/missing.zip", payload))
+    home = tmp_path / "home"
+    with pytest.raises(OSError, match="404"):
+        rt.datasets.load_movielens_100k(data_home=home)
+    assert files_under(home) == []
+
+
+def test_a_file_url_works(tmp_path, monkeypatch):
+    payload = build_fake_zip()
+    source = tmp_path / "mirror" / "ml-100k.zip"
+    source.parent.mkdir()
+    source.write_bytes(payload)
+    monkeypatch.setattr(datasets, "MOVIELENS_100K", fake_archive(source.as_uri(), payload))
+    home = tmp_path / "home"
+    check_fake_ratings(rt.datasets.load_movielens_100k(data_home=home))
+    assert (home / "ml-100k.zip").read_bytes() == payload
+
+
+def test_a_stale_archive_in_the_data_home_is_refused(tmp_path, monkeypatch, no_download):
+    payload = build_fake_zip()
+    monkeypatch.setattr(datasets, "MOVIELENS_100K", fake_archive("https://invalid.example/ml-100k.zip", payload))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "ml-100k.zip").write_bytes(payload[:-10])
+    with pytest.raises(OSError, match=r"ml-100k\.zip is not the expected archive.*delete it"):
+        rt.datasets.load_movielens_100k(data_home=home)
+
+
+def test_a_good_archive_already_in_the_data_home_is_extracted_without_download(tmp_path, monkeypatch, no_download):
+    payload = build_fake_zip()
+    monkeypatch.setattr(datasets, "MOVIELENS_100K", fake_archive("https://invalid.example/ml-100k.zip", payload))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "ml-100k.zip").write_bytes(payload)
+    check_fake_ratings(rt.datasets.load_movielens_100k(data_home=home))
+
+
+# ----------------------------------------------------------------- make_synthetic
+def test_make_synthetic_shapes_density_and_determinism():
+    data = rt.datasets.make_synthetic(50, 60, n_factors=4, density=0.1, sigma=0.3, random_state=7)
+    r = data.ratings
+    assert data.U.shape == (50, 4) and data.V.shape == (60, 4)
+    assert r.shape == (50, 60)
+    assert len(r) == 300  # round(0.1 * 50 * 60), exactly: pairs are drawn without replacement
+    assert data.sigma == 0.3 and data.mean == 0.0
+    again = rt.datasets.make_synthetic(50, 60, n_factors=4, density=0.1, sigma=0.3, random_state=7)
+    for a, b in ((r.users, again.ratings.users), (r.items, again.ratings.items),
+                 (r.values, again.ratings.values), (data.U, again.U), (data.V, again.V)):
+        assert np.array_equal(a, b)
+    other = rt.datasets.make_synthetic(50, 60, n_factors=4, density=0.1, sigma=0.3, random_state=8)
+    assert not np.array_equal(other.U, data.U)
+    assert not np.array_equal(other.ratings.items, r.items)
+    assert len(rt.datasets.make_synthetic(7, 9, density=1.0, random_state=0).ratings) == 63
+
+
+def test_make_synthetic_residuals_have_the_noise_level():
+    sigma, mean = 0.5, 3.5
+    data = rt.datasets.make_synthetic(200, 300, n_factors=5, density=0.1, sigma=sigma,
+                                      random_state=0, sigma_u=1.5, sigma_v=0.8, mean=mean)
+    r = data.ratings
+    residuals = r.values - mean - np.sum(data.U[r.users] * data.V[r.items], axis=1)
+    n = residuals.size
+    assert n == 6000
+    # With n = 6000 Gaussian residuals the sample std has a relative standard error of
+    # about 1 / sqrt(2 n) = 0.0091; 5 standard errors (4.6%) makes a false failure
+    # practically impossible (p < 1e-6) while a wrong sigma (e.g. sigma^2 used as the std,
+    # off by a factor 2 here) is far outside.  The mean has standard error sigma / sqrt(n).
+    assert residuals.std() == pytest.approx(sigma, rel=5 / np.sqrt(2 * n))
+    assert abs(residuals.mean()) < 5 * sigma / np.sqrt(n)
+    # the factors have the prior scales (1000 and 1500 draws: rel. s.e. 2.2% and 1.8%, 5 s.e.)
+    assert data.U.std() == pytest.approx(1.5, rel=5 / np.sqrt(2 * data.U.size))
+    assert data.V.std() == pytest.approx(0.8, rel=5 / np.sqrt(2 * data.V.size))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_users": 0}, "n_users must be a positive int"),
+        ({"n_factors": 2.5}, "n_factors must be a positive int"),
+        ({"density": 0.0}, r"density must be in \(0, 1\]"),
+        ({"density": 1.5}, r"density must be in \(0, 1\]"),
+        ({"sigma": -1.0}, "sigma must be a positive finite number"),
+        ({"sigma_v": np.inf}, "sigma_v must be a positive finite number"),
+    ],
+)
+def test_make_synthetic_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        rt.datasets.make_synthetic(random_state=0, **kwargs)
