@@ -15,7 +15,7 @@ def built_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
     # copy the sources so a build never writes into the checkout under test
     src = out / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__"))
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"))
     jb = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
         [str(jb), "build", str(src), "--warningiserror", "--keep-going", "--builder", "html"],
