@@ -95,8 +95,14 @@ def predict_observed(U, V, ratings, *, mean=0.0, user_bias=None, item_bias=None)
     return pred
 
 
+def _sum_of_squares(x) -> float:
+    """sum(x**2); einsum rather than x @ x, which hands long vectors to a multithreaded
+    BLAS whose thread start-up costs more than the sum itself (and far more on a busy machine)."""
+    return float(np.einsum("k,k->", x, x))
+
+
 def _penalty(X, reg, weights):
-    return reg * float(weights @ np.einsum("ij,ij->i", X, X))
+    return reg * float(np.einsum("i,ij,ij->", weights, X, X))
 
 
 def mf_loss(
@@ -145,10 +151,11 @@ def mf_loss(
     err = ratings.values - predict_observed(
         U, V, ratings, mean=mean, user_bias=user_bias, item_bias=item_bias
     )
-    loss = float(err @ err) + _penalty(U, reg_u, wu) + _penalty(V, reg_v, wv)
+    loss = _sum_of_squares(err) + _penalty(U, reg_u, wu) + _penalty(V, reg_v, wv)
     if user_bias is not None:
         reg_bias = check_float("reg_bias", reg_bias)
-        loss += reg_bias * float(wu @ user_bias**2 + wv @ item_bias**2)
+        loss += reg_bias * float(np.einsum("i,i,i->", wu, user_bias, user_bias)
+                                 + np.einsum("j,j,j->", wv, item_bias, item_bias))
     return loss
 
 
@@ -249,7 +256,7 @@ def pmf_log_posterior(U, V, ratings: Ratings, sigma: float, sigma_u: float, sigm
     sigma_u = check_float("sigma_u", sigma_u, 0.0, strict=True)
     sigma_v = check_float("sigma_v", sigma_v, 0.0, strict=True)
     err = ratings.values - predict_observed(U, V, ratings)
-    log_lik = -0.5 * float(err @ err) / sigma**2 - 0.5 * len(ratings) * np.log(2 * np.pi * sigma**2)
+    log_lik = -0.5 * _sum_of_squares(err) / sigma**2 - 0.5 * len(ratings) * np.log(2 * np.pi * sigma**2)
     log_prior_u = -0.5 * float(np.sum(U * U)) / sigma_u**2 - 0.5 * U.size * np.log(2 * np.pi * sigma_u**2)
     log_prior_v = -0.5 * float(np.sum(V * V)) / sigma_v**2 - 0.5 * V.size * np.log(2 * np.pi * sigma_v**2)
     return log_lik + log_prior_u + log_prior_v

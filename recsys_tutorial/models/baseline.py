@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import Ratings
+from ..objectives import _sum_of_squares
 from ..utils import check_float, check_int
 from .base import Recommender
 
@@ -95,7 +96,7 @@ class Baseline(Recommender):
             b = np.bincount(users, centred - c[items], minlength=ratings.n_users) / np.maximum(reg_user + n_u, 1e-300)
             c = np.bincount(items, centred - b[users], minlength=ratings.n_items) / np.maximum(reg_item + n_i, 1e-300)
             err = centred - b[users] - c[items]
-            history.append(float(err @ err + reg_user * b @ b + reg_item * c @ c))
+            history.append(_sum_of_squares(err) + reg_user * _sum_of_squares(b) + reg_item * _sum_of_squares(c))
         self.user_bias_, self.item_bias_ = b, c
         self.history_ = np.array(history)
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..data import Ratings
 from ..linalg import RowGroups, solve_spd
-from ..objectives import mf_gradients, mf_loss, regularization_weights
+from ..objectives import _sum_of_squares, mf_gradients, mf_loss, regularization_weights
 from ..utils import check_float, check_int, check_random_state
 from .base import Recommender
 
@@ -281,7 +281,7 @@ class MatrixFactorization(Recommender):
             y = values - offset
             b = groups.weighted_sum(y, F)
             X = solve_spd(A, b)
-            return X, float(y @ y) - float(np.einsum("rk,rk->", X, b))
+            return X, _sum_of_squares(y) - float(np.einsum("rk,rk->", X, b))
 
         X, _ = half_step(by_user, self.item_factors_, self.item_bias_[ratings.items], wu, s["reg"])
         self.user_factors_ = X[:, :d]
@@ -294,8 +294,8 @@ class MatrixFactorization(Recommender):
         # With A x = b at the optimum, sum_Omega e^2 + (item penalties) = sum y^2 - sum_j x_j . b_j,
         # so J costs O(n d) here instead of another pass over the ratings (tests check it
         # against objectives.mf_loss).
-        user_penalty = s["reg"] * float(wu @ np.einsum("ik,ik->i", self.user_factors_, self.user_factors_))
-        user_penalty += s["reg_bias"] * float(wu @ self.user_bias_**2) if self.biased else 0.0
+        user_penalty = s["reg"] * float(np.einsum("i,ik,ik->", wu, self.user_factors_, self.user_factors_))
+        user_penalty += s["reg_bias"] * float(np.einsum("i,i,i->", wu, self.user_bias_, self.user_bias_)) if self.biased else 0.0
         return partial + user_penalty
 
     def _sgd_prepare(self, ratings, s):
