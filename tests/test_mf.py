@@ -21,15 +21,20 @@ def small_ratings(seed=0, m=30, n=40, density=0.3, empty_user=True, empty_item=T
     return rt.Ratings(users, items, values, n_users=m, n_items=n)
 
 
-def objective_of(model, ratings):
-    """J of a fitted model, recomputed from scratch with objectives.mf_loss."""
+def objective_terms(model, ratings):
+    """The keyword arguments of mf_loss/mf_gradients for a fitted model, rebuilt from scratch."""
     s = model.settings_
     wu = regularization_weights(ratings.user_counts(), s["reg_exponent"])
     wv = regularization_weights(ratings.item_counts(), s["reg_exponent"])
-    kw = dict(mean=model.offset_, user_weights=wu, item_weights=wv)
+    kw = dict(reg_u=s["reg"], reg_v=s["reg_item"], mean=model.offset_, user_weights=wu, item_weights=wv)
     if model.biased:
         kw.update(user_bias=model.user_bias_, item_bias=model.item_bias_, reg_bias=s["reg_bias"])
-    return mf_loss(model.user_factors_, model.item_factors_, ratings, s["reg"], s["reg_item"], **kw)
+    return kw
+
+
+def objective_of(model, ratings):
+    """J of a fitted model, recomputed from scratch with objectives.mf_loss."""
+    return mf_loss(model.user_factors_, model.item_factors_, ratings, **objective_terms(model, ratings))
 
 
 ALS_VARIANTS = [
@@ -57,13 +62,7 @@ def test_als_item_step_solves_the_normal_equations(kw):
     # After an epoch the items were solved last: dJ/dV (and dJ/dc) must vanish.
     r = small_ratings(seed=2)
     model = MatrixFactorization(solver="als", n_factors=3, n_epochs=3, random_state=0, **kw).fit(r)
-    s = model.settings_
-    wu = regularization_weights(r.user_counts(), s["reg_exponent"])
-    wv = regularization_weights(r.item_counts(), s["reg_exponent"])
-    terms = dict(mean=model.offset_, user_weights=wu, item_weights=wv)
-    if model.biased:
-        terms.update(user_bias=model.user_bias_, item_bias=model.item_bias_, reg_bias=s["reg_bias"])
-    grads = mf_gradients(model.user_factors_, model.item_factors_, r, s["reg"], s["reg_item"], **terms)
+    grads = mf_gradients(model.user_factors_, model.item_factors_, r, **objective_terms(model, r))
     scale = np.abs(grads[0]).max()  # the user gradient is not zero after the item step
     assert scale > 1e-3
     assert np.abs(grads[1]).max() < 1e-9 * max(1.0, scale)
