@@ -162,7 +162,7 @@ def _parse_metric(metric: str) -> tuple[str, int | None]:
     )
 
 
-def _scores(parsed: dict, model, train: Ratings, test: Ratings) -> dict[str, float]:
+def _scores(parsed: dict, model, train: Ratings, test: Ratings, relevance_threshold=None) -> dict[str, float]:
     """The named metrics of a fitted model on one split (each top-k list computed once per k)."""
     out = {}
     if any(k is None for _, k in parsed.values()):
@@ -171,7 +171,7 @@ def _scores(parsed: dict, model, train: Ratings, test: Ratings) -> dict[str, flo
             if k is None:
                 out[metric] = _metrics.rmse(test.values, pred) if name == "rmse" else _metrics.mae(test.values, pred)
     for k in sorted({k for _, k in parsed.values() if k is not None}):
-        ranking = _metrics.ranking_metrics(model, train, test, k)
+        ranking = _metrics.ranking_metrics(model, train, test, k, relevance_threshold)
         for metric, (name, kk) in parsed.items():
             if kk == k:
                 out[metric] = float(ranking[name])
@@ -184,7 +184,10 @@ def cross_validate(
     cv: int | Iterable[tuple[Ratings, Ratings]] = 5,
     metrics: Iterable[str] = ("rmse", "mae"),
     random_state=None,
-) -> dict[str, np.ndarray]:
+    *,
+    relevance_threshold: float | None = None,
+    return_models: bool = False,
+) -> dict:
     """Fit a fresh copy of ``model`` on each training fold and score it on the test fold.
 
     Parameters
@@ -196,10 +199,16 @@ def cross_validate(
         Number of :func:`kfold` folds (with ``random_state``), or the splits.
     metrics : iterable of str
         ``"rmse"``, ``"mae"``, and ranking metrics ``"precision@k"``,
-        ``"recall@k"``, ``"ndcg@k"``, ``"map@k"`` (for any k; relevance = every
-        held-out rating, see :mod:`recsys_tutorial.metrics`).
+        ``"recall@k"``, ``"ndcg@k"``, ``"map@k"`` (for any k, see
+        :mod:`recsys_tutorial.metrics`).
     random_state : None or int
         Seeds the folds when ``cv`` is an int.
+    relevance_threshold : float, optional
+        For the ranking metrics: only held-out ratings ``>= relevance_threshold``
+        are relevant (default: every held-out rating).
+    return_models : bool
+        Also return the fitted model of each fold (``"models"``), to compute
+        further metrics without fitting again.
 
     Returns
     -------
@@ -209,6 +218,7 @@ def cross_validate(
         top-k lists) in seconds per fold.  Rating predictions are made only
         when "rmse" or "mae" is asked for, so a ranking-only model such as
         :class:`~recsys_tutorial.models.Popularity` can be evaluated too.
+        With ``return_models``, ``"models"`` is the list of fitted models.
     """
     ratings = check_ratings("ratings", ratings)
     metrics = list(metrics)
@@ -217,18 +227,23 @@ def cross_validate(
     parsed = {m: _parse_metric(m) for m in metrics}  # unknown names fail before any fit
     results: dict[str, list] = {f"test_{m}": [] for m in metrics}
     results["fit_time"], results["predict_time"] = [], []
+    models = []
     for train, test in _splits(ratings, cv, random_state):
         fitted = model.clone()
         t0 = time.perf_counter()
         fitted.fit(train)
         t1 = time.perf_counter()
-        scores = _scores(parsed, fitted, train, test)
+        scores = _scores(parsed, fitted, train, test, relevance_threshold)
+        models.append(fitted)
         results["fit_time"].append(t1 - t0)
         # predict_time covers the rating metrics and the top-k lists alike
         results["predict_time"].append(time.perf_counter() - t1)
         for m in metrics:
             results[f"test_{m}"].append(scores[m])
-    return {key: np.array(values) for key, values in results.items()}
+    out = {key: np.array(values) for key, values in results.items()}
+    if return_models:
+        out["models"] = models
+    return out
 
 
 @dataclass

@@ -373,3 +373,17 @@ def test_grid_search_maximizes_ranking_metrics(small_ratings):
 def test_grid_search_rejects_bad_grids(small_ratings, grid, error, match):
     with pytest.raises(error, match=match):
         grid_search(Baseline(), grid, small_ratings, cv=2, random_state=0)
+
+
+def test_cross_validate_passes_the_relevance_threshold_and_returns_the_models(small_ratings):
+    splits = list(kfold(small_ratings, 3, random_state=0))
+    scores = cross_validate(rt.models.Baseline(), small_ratings, cv=splits, metrics=["precision@5", "rmse"],
+                            relevance_threshold=4, return_models=True)
+    assert len(scores["models"]) == 3
+    for (train, test), model, value in zip(splits, scores["models"], scores["test_precision@5"]):
+        # the returned models are fitted on their folds, and the threshold reached the metric
+        assert model.n_users_ == train.n_users and np.array_equal(model.user_counts_, train.user_counts())
+        assert value == pytest.approx(rt.metrics.precision_at_k(model, train, test, 5, relevance_threshold=4))
+    unthresholded = cross_validate(rt.models.Baseline(), small_ratings, cv=splits, metrics=["precision@5"])
+    assert "models" not in unthresholded
+    assert not np.allclose(unthresholded["test_precision@5"], scores["test_precision@5"])
