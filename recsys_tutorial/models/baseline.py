@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import Ratings
-from ..objectives import _sum_of_squares
 from ..utils import check_float, check_int
 from .base import Recommender
 
@@ -96,7 +95,7 @@ class Baseline(Recommender):
             b = np.bincount(users, centred - c[items], minlength=ratings.n_users) / np.maximum(reg_user + n_u, 1e-300)
             c = np.bincount(items, centred - b[users], minlength=ratings.n_items) / np.maximum(reg_item + n_i, 1e-300)
             err = centred - b[users] - c[items]
-            history.append(_sum_of_squares(err) + reg_user * _sum_of_squares(b) + reg_item * _sum_of_squares(c))
+            history.append(float(np.sum(err**2) + reg_user * np.sum(b**2) + reg_item * np.sum(c**2)))
         self.user_bias_, self.item_bias_ = b, c
         self.history_ = np.array(history)
 
