@@ -1,0 +1,20 @@
+"""The benchmark script runs and prints its table (a smoke test: it must not rot)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmark_prints_a_row_per_model():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--models", "global-mean", "popularity", "--ranking"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("| ")}
+    assert set(rows) == {"model", "global-mean", "popularity"}
+    # the global mean predicts ratings; popularity only ranks
+    assert rows["global-mean"].split("|")[2].strip() not in ("", "-")
+    assert rows["popularity"].split("|")[2].strip() == "-"
