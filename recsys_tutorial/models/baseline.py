@@ -11,8 +11,8 @@ from .base import Recommender
 __all__ = ["GlobalMean", "Baseline", "Popularity"]
 
 
-class GlobalMean(Recommender):
-    """Predict the mean training rating :math:`\\mu` for every pair.
+class _CountsOnly(Recommender):
+    """A model whose fit is what every model records anyway: the mean and the counts.
 
     Parameters
     ----------
@@ -24,7 +24,17 @@ class GlobalMean(Recommender):
         self.random_state = random_state
 
     def _fit(self, ratings: Ratings) -> None:
-        pass
+        pass  # Recommender.fit has stored global_mean_, user_counts_ and item_counts_
+
+
+class GlobalMean(_CountsOnly):
+    """Predict the mean training rating :math:`\\mu` for every pair.
+
+    Parameters
+    ----------
+    random_state : None
+        Accepted so that every model shares the interface; nothing is drawn.
+    """
 
     def _score(self, users, items, known_u, known_i):
         return np.full(users.size, self.global_mean_)
@@ -105,7 +115,7 @@ class Baseline(Recommender):
         )
 
 
-class Popularity(Recommender):
+class Popularity(_CountsOnly):
     """Rank items by how many training ratings they have (a ranking baseline).
 
     Every user gets the same list: the most-rated items they have not rated.
@@ -117,12 +127,6 @@ class Popularity(Recommender):
     random_state : None
         Accepted so that every model shares the interface; nothing is drawn.
     """
-
-    def __init__(self, random_state=None):
-        self.random_state = random_state
-
-    def _fit(self, ratings: Ratings) -> None:
-        pass
 
     def predict(self, users, items):
         raise TypeError("Popularity ranks items by their rating counts; it does not predict ratings")
