@@ -41,7 +41,6 @@ class RowGroups:
         self.order = csr.data  # position in CSR order -> position in the input arrays
         self.n_rows, self.n_cols = n_rows, n_cols
         self.indptr, self.indices = csr.indptr, csr.indices
-        self.counts = np.diff(self.indptr)
         self._pattern = sp.csr_matrix((np.ones(rows.size), self.indices, self.indptr), shape=(n_rows, n_cols))
 
     def matrix(self, values: np.ndarray) -> sp.csr_matrix:
