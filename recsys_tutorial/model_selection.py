@@ -234,7 +234,8 @@ def cross_validate(
         fitted.fit(train)
         t1 = time.perf_counter()
         scores = _scores(parsed, fitted, train, test, relevance_threshold)
-        models.append(fitted)
+        if return_models:  # otherwise let each fold's model go (a BayesianPMF keeps ~27 MB of samples)
+            models.append(fitted)
         results["fit_time"].append(t1 - t0)
         # predict_time covers the rating metrics and the top-k lists alike
         results["predict_time"].append(time.perf_counter() - t1)
