@@ -14,7 +14,7 @@ so the numerical core needs only numpy and scipy.
 
 import importlib
 
-from . import datasets, external, gradcheck, linalg, metrics, model_selection, models, objectives
+from . import datasets, external, gradcheck, linalg, metrics, model_selection, models, objectives, validation
 from .data import Ratings
 
 __version__ = "0.1.0"
@@ -31,6 +31,7 @@ __all__ = [
     "objectives",
     "plotting",
     "symbolic",
+    "validation",
 ]
 
 _LAZY = {"symbolic", "plotting"}

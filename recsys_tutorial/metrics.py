@@ -13,8 +13,8 @@ Ranking metrics, as the book defines them.  For user :math:`i`:
 
 * the candidates are the items *not* in ``train`` for :math:`i` (items the
   user already rated are never recommended again);
-* the top-:math:`k` list :math:`L_i` is ``model.recommend(i, k, exclude=...)``
-  with those training items excluded;
+* the top-:math:`k` list :math:`L_i` is ``model.recommend(i, k)`` with those
+  training items excluded (computed for all users at once, in blocks);
 * the relevant items :math:`T_i` are :math:`i`'s items in ``test`` (with
   ``relevance_threshold=t``, only those rated :math:`\\ge t`);
 * with :math:`h_r = 1` if the item at rank :math:`r` of :math:`L_i` is relevant,
@@ -104,27 +104,41 @@ def ranking_metrics(model, train: Ratings, test: Ratings, k: int = 10, relevance
     relevant = test if relevance_threshold is None else test.subset(test.values >= relevance_threshold)
     train_ptr, train_items = _rows(train)
     rel_ptr, rel_items = _rows(relevant)
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    totals = np.zeros(4)
-    n_users = 0
-    for user in np.flatnonzero(np.diff(rel_ptr)):
-        rel = rel_items[rel_ptr[user] : rel_ptr[user + 1]]
-        seen = train_items[train_ptr[user] : train_ptr[user + 1]]
-        top = np.asarray(model.recommend(int(user), k, exclude=seen))
-        hits = np.isin(top, rel).astype(np.float64)
-        n_hits, n_ideal = hits.sum(), min(k, rel.size)
-        precision_at_rank = np.cumsum(hits) / np.arange(1, hits.size + 1)
-        totals += (
-            n_hits / k,
-            n_hits / rel.size,
-            (hits @ discounts[: hits.size]) / discounts[:n_ideal].sum(),
-            (hits @ precision_at_rank) / n_ideal,
-        )
-        n_users += 1
-    if n_users == 0:
+    users = np.flatnonzero(np.diff(rel_ptr))
+    if users.size == 0:
         raise ValueError("no user has a relevant item in test; nothing to average")
-    precision, recall, ndcg, ap = totals / n_users
-    return {"precision": precision, "recall": recall, "ndcg": ndcg, "map": ap, "n_users": n_users}
+    top = _top_lists(model, train, users, k, (train_ptr.astype(np.int64), train_items.astype(np.int64)))
+    # hits by membership of (user, item) keys among the relevant pairs: no loop over users
+    n_items = np.int64(train.n_items)
+    relevant_keys = np.repeat(np.arange(train.n_users, dtype=np.int64), np.diff(rel_ptr)) * n_items + rel_items
+    hits = np.isin(users[:, None] * n_items + top, relevant_keys) & (top >= 0)
+    hits = hits.astype(np.float64)
+    n_relevant = np.diff(rel_ptr)[users]
+    n_ideal = np.minimum(k, n_relevant)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal_dcg = np.cumsum(discounts)[n_ideal - 1]
+    precision_at_rank = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+    n_hits = hits.sum(axis=1)
+    return {
+        "precision": float(np.mean(n_hits / k)),
+        "recall": float(np.mean(n_hits / n_relevant)),
+        "ndcg": float(np.mean((hits @ discounts) / ideal_dcg)),
+        "map": float(np.mean((hits * precision_at_rank).sum(axis=1) / n_ideal)),
+        "n_users": int(users.size),
+    }
+
+
+def _top_lists(model, train: Ratings, users: np.ndarray, k: int, exclude) -> np.ndarray:
+    """Top-``k`` item lists (padded with -1) of ``users``, with their ``train`` items excluded."""
+    if not hasattr(model, "_top_k"):
+        raise TypeError(f"model must be a fitted recsys_tutorial model; got {type(model).__name__}")
+    model._check_fitted()
+    if (model.n_users_, model.n_items_) != train.shape:
+        raise ValueError(
+            f"the model was fitted on {model.n_users_} users x {model.n_items_} items, but train has "
+            f"shape {train.shape}; fit it on train (or on data with train's index spaces)"
+        )
+    return model._top_k(users, k, exclude)[0]
 
 
 def precision_at_k(model, train, test, k=10, relevance_threshold=None) -> float:

@@ -49,7 +49,7 @@ def test_global_mean_predicts_the_mean_everywhere(small_ratings):
     np.testing.assert_allclose(model.predict(users, items), mean, rtol=1e-14)
     # all items tie, so the top list is the lowest unrated indices
     seen = set(r.items[r.users == 0].tolist())
-    assert model.recommend(0, k=4).tolist() == [j for j in range(r.n_items) if j not in seen][:4]
+    assert model.recommend(0, k=4)[0].tolist() == [j for j in range(r.n_items) if j not in seen][:4]
 
 
 # --------------------------------------------------------------------- Baseline
@@ -134,17 +134,17 @@ def test_recommend_returns_the_best_unseen_items_best_first(small_ratings):
     for user in (0, 3, 17):
         scores = model.global_mean_ + model.user_bias_[user] + model.item_bias_
         seen = r.items[r.users == user]
-        top = model.recommend(user, k=7)
+        top, _ = model.recommend(user, k=7)
         assert top.dtype == np.int64 and top.shape == (7,)
         assert top.tolist() == brute_force_top_k(scores, 7, seen)
         assert not set(top.tolist()) & set(seen.tolist())
         assert np.all(np.diff(scores[top]) <= 0)  # best first
         # exclude= replaces the default: [] allows the seen items, a list removes those
-        assert model.recommend(user, k=7, exclude=[]).tolist() == brute_force_top_k(scores, 7, [])
+        assert model.recommend(user, k=7, exclude_seen=False)[0].tolist() == brute_force_top_k(scores, 7, [])
         banned = brute_force_top_k(scores, 3, seen)
-        assert model.recommend(user, k=5, exclude=banned).tolist() == brute_force_top_k(scores, 5, banned)
+        assert model.recommend(user, k=5, exclude_seen=False, filter_items=banned)[0].tolist() == brute_force_top_k(scores, 5, banned)
         # items beyond the index space in exclude are ignored
-        assert model.recommend(user, k=5, exclude=[999]).tolist() == brute_force_top_k(scores, 5, [])
+        assert model.recommend(user, k=5, exclude_seen=False, filter_items=[])[0].tolist() == brute_force_top_k(scores, 5, [])
 
 
 def test_recommend_breaks_ties_by_lower_index_and_stops_at_the_candidates():
@@ -155,11 +155,11 @@ def test_recommend_breaks_ties_by_lower_index_and_stops_at_the_candidates():
     model = Baseline(reg_user=1.0, reg_item=1.0).fit(r)
     scores = model.global_mean_ + model.user_bias_[3] + model.item_bias_
     for k in (1, 2, 5, 60, 150, 199, 200):
-        assert model.recommend(3, k=k).tolist() == brute_force_top_k(scores, k, []), k
+        assert model.recommend(3, k=k)[0].tolist() == brute_force_top_k(scores, k, []), k
     # k beyond the candidates: every candidate, no more
-    assert model.recommend(0, k=500).size == 198
+    assert model.recommend(0, k=500)[0].size == 198
     everything = np.arange(200)
-    assert model.recommend(0, k=3, exclude=everything).size == 0
+    assert model.recommend(0, k=3, exclude_seen=False, filter_items=everything)[0].size == 0
 
 
 def test_popularity_ranks_by_training_counts_with_ties_by_index(make_ratings):
@@ -169,6 +169,6 @@ def test_popularity_ranks_by_training_counts_with_ties_by_index(make_ratings):
     assert len(np.unique(counts)) < 10  # many ties, at every cut
     for user, k in ((0, 5), (1, 40), (2, 120), (3, 299)):
         seen = r.items[r.users == user]
-        assert model.recommend(user, k=k).tolist() == brute_force_top_k(counts, k, seen)
+        assert model.recommend(user, k=k)[0].tolist() == brute_force_top_k(counts, k, seen)
     with pytest.raises(TypeError, match="does not predict ratings"):
         model.predict([0], [0])

@@ -190,14 +190,14 @@ def test_recommend_and_similar_items_against_brute_force():
     scores = {j: model._predict_unclipped(np.array([user]), np.array([j]))[0]
               for j in range(r.n_items) if j not in seen}
     brute = sorted(scores, key=lambda j: (-scores[j], j))[:7]
-    assert list(model.recommend(user, k=7)) == brute
-    everything = model.recommend(user, k=7, exclude=[])
+    assert list(model.recommend(user, k=7)[0]) == brute
+    everything = model.recommend(user, k=7, exclude_seen=False)[0]
     assert len(everything) == 7 and set(everything) >= set()  # allowed to include seen items
     V = model.item_factors_
     item = 1
     cos = {j: V[j] @ V[item] / (np.linalg.norm(V[j]) * np.linalg.norm(V[item]))
            for j in range(r.n_items) if j != item and r.item_counts()[j] > 0}
-    assert list(model.similar_items(item, k=5)) == sorted(cos, key=lambda j: (-cos[j], j))[:5]
+    assert list(model.similar_items(item, k=5)[0]) == sorted(cos, key=lambda j: (-cos[j], j))[:5]
     with pytest.raises(ValueError, match="item 5 has no training ratings"):
         model.similar_items(5)
 
@@ -215,28 +215,35 @@ def test_save_load_round_trip_is_exact(tmp_path, solver):
         assert np.array_equal(getattr(loaded, name), getattr(model, name))
     users, items = np.arange(30) % r.n_users, np.arange(30) % r.n_items
     assert np.array_equal(loaded.predict(users, items), model.predict(users, items))
-    assert np.array_equal(loaded.recommend(0, 5), model.recommend(0, 5))
+    assert np.array_equal(loaded.recommend(0, 5)[0], model.recommend(0, 5)[0])
 
 
 def test_settings_take_solver_defaults_and_reject_bad_values():
     r = small_ratings(seed=13)
     for solver, defaults in rt.models.mf.SOLVER_DEFAULTS.items():
-        model = MatrixFactorization(solver=solver, n_epochs=1, random_state=0).fit(r)
+        model = MatrixFactorization(solver=solver, random_state=0)
+        # get_params shows, before any fit, the values the fit will use
+        params = model.get_params()
         for name, value in defaults.items():
-            if name != "n_epochs":
+            assert params[name] == value, (solver, name)
+        assert params["reg_exponent"] == 0.5  # one penalty convention for every solver
+        model.set_params(n_epochs=1).fit(r)
+        for name, value in defaults.items():
+            if name != "n_epochs" and value is not None:
                 assert model.settings_[name] == value
-        assert model.get_params()["reg"] is None  # hyperparameters are stored as given
+        assert model.n_factors is None  # the attribute keeps what was given
     bad = [
-        (dict(solver="newton"), ValueError, "solver must be one of"),
-        (dict(n_factors=0), ValueError, "n_factors must be >= 1"),
+        (dict(solver="newton"), ValueError, "solver must be one of 'als', 'sgd', 'gd'; got 'newton'"),
+        (dict(n_factors=0), ValueError, r"n_factors must be an int in \[1, inf\) or None; got 0"),
         (dict(n_factors=2.5), TypeError, "n_factors must be an int"),
-        (dict(reg=-1.0), ValueError, "reg must be >= 0"),
-        (dict(solver="als", reg=0.0), ValueError, "reg must be > 0 for solver='als'"),
-        (dict(solver="sgd", lr=0.0), ValueError, "lr must be > 0"),
+        (dict(reg=-1.0), ValueError, r"reg must be a finite real number in \[0, inf\)"),
+        (dict(solver="sgd", lr=0.0), ValueError, r"lr must be a finite real number in \(0, inf\)"),
         (dict(solver="als", lr=0.1), ValueError, "lr is not used by solver='als'"),
         (dict(solver="gd", batch_size=10), ValueError, "batch_size is not used by solver='gd'"),
-        (dict(reg_exponent=float("nan")), ValueError, "reg_exponent must be finite"),
+        (dict(reg_exponent=float("nan")), ValueError, "reg_exponent must be a finite real number"),
         (dict(biased="yes"), TypeError, "biased must be a bool"),
+        (dict(verbose="yes"), TypeError, "verbose must be a bool"),
+        (dict(init_std=0.0), ValueError, "init_std must be a finite real number in \\(0, inf\\)"),
         (dict(random_state="seed"), TypeError, "random_state must be"),
     ]
     for kw, exc, message in bad:

@@ -65,8 +65,12 @@ def test_the_mapping_and_its_validation():
     mf = PMF(n_factors=3, sigma=2.0, sigma_u=4.0, sigma_v=0.5).to_matrix_factorization()
     assert mf.reg == pytest.approx(0.25) and mf.reg_item == pytest.approx(16.0)
     assert mf.reg_exponent == 0.0 and mf.biased is False
-    for kw, message in [(dict(sigma=0.0), "sigma must be > 0"), (dict(sigma_u=-1.0), "sigma_u must be > 0"),
-                        (dict(sigma_v=float("inf")), "sigma_v must be finite")]:
+    for kw, message in [(dict(sigma=0.0), r"sigma must be a finite real number in \(0, inf\)"),
+                        (dict(sigma_u=-1.0), "sigma_u must be a finite real number"),
+                        (dict(sigma_v=float("inf")), "sigma_v must be a finite real number"),
+                        (dict(sigma_u=1e-200), r"sigma_u=1e-200 give a penalty \(sigma/sigma_u\)\^2 = inf"),
+                        (dict(sigma=1e200), "not a positive finite number"),
+                        (dict(sigma=1e-200), r"\(sigma/sigma_u\)\^2 = 0")]:
         with pytest.raises(ValueError, match=message):
             PMF(**kw).to_matrix_factorization()
 

@@ -1,9 +1,20 @@
 """The models of the book; every one is a :class:`~recsys_tutorial.models.base.Recommender`."""
 
-from .base import NotFittedError, Recommender
+from .base import ConvergenceWarning, FactorModel, NotFittedError, Recommender
 from .baseline import Baseline, GlobalMean, Popularity
-from .mf import MatrixFactorization
 from .bpmf import BayesianPMF
+from .mf import MatrixFactorization
 from .pmf import PMF
 
-__all__ = ["Recommender", "NotFittedError", "GlobalMean", "Baseline", "Popularity", "MatrixFactorization", "PMF", "BayesianPMF"]
+__all__ = [
+    "Recommender",
+    "FactorModel",
+    "NotFittedError",
+    "ConvergenceWarning",
+    "GlobalMean",
+    "Baseline",
+    "Popularity",
+    "MatrixFactorization",
+    "PMF",
+    "BayesianPMF",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import Ratings
-from ..utils import check_float, check_int
+from ..validation import RANDOM_STATE, Interval
 from .base import Recommender
 
 __all__ = ["GlobalMean", "Baseline", "Popularity"]
@@ -23,7 +23,7 @@ class _CountsOnly(Recommender):
     def __init__(self, random_state=None):
         self.random_state = random_state
 
-    def _fit(self, ratings: Ratings) -> None:
+    def _fit(self, ratings: Ratings, params: dict) -> None:
         pass  # Recommender.fit has stored global_mean_, user_counts_ and item_counts_
 
 
@@ -38,6 +38,9 @@ class GlobalMean(_CountsOnly):
 
     def _score(self, users, items, known_u, known_i):
         return np.full(users.size, self.global_mean_)
+
+    def _score_users(self, users):
+        return np.full((users.size, self.n_items_), self.global_mean_)
 
 
 class Baseline(Recommender):
@@ -64,14 +67,14 @@ class Baseline(Recommender):
 
     Parameters
     ----------
-    reg_user, reg_item : float
+    reg_user, reg_item : float, default=5.0
         :math:`\\lambda_u, \\lambda_c \\ge 0`.  The defaults are a round
         setting in the flat valley of the cross-validated RMSE on MovieLens 100K
         (chapter 1: the best cell of its grid, (5, 2), is about 0.001 better);
         Surprise's ``BaselineOnly`` uses 15 and 10.
-    n_epochs : int
+    n_epochs : int, default=10
         Number of alternating sweeps (users then items).
-    random_state : None
+    random_state : None, default=None
         Accepted so that every model shares the interface; nothing is drawn.
 
     Attributes
@@ -84,17 +87,21 @@ class Baseline(Recommender):
     """
 
     _fitted_attributes = ("user_bias_", "item_bias_", "history_")
+    _parameter_constraints = {
+        "reg_user": [Interval(float, 0.0, None)],
+        "reg_item": [Interval(float, 0.0, None)],
+        "n_epochs": [Interval(int, 1, None)],
+        "random_state": [RANDOM_STATE],
+    }
 
-    def __init__(self, reg_user=5.0, reg_item=5.0, n_epochs=10, random_state=None):
+    def __init__(self, reg_user=5.0, *, reg_item=5.0, n_epochs=10, random_state=None):
         self.reg_user = reg_user
         self.reg_item = reg_item
         self.n_epochs = n_epochs
         self.random_state = random_state
 
-    def _fit(self, ratings: Ratings) -> None:
-        reg_user = check_float("reg_user", self.reg_user)
-        reg_item = check_float("reg_item", self.reg_item)
-        n_epochs = check_int("n_epochs", self.n_epochs)
+    def _fit(self, ratings: Ratings, params: dict) -> None:
+        reg_user, reg_item, n_epochs = params["reg_user"], params["reg_item"], params["n_epochs"]
         users, items = ratings.users, ratings.items
         centred = ratings.values - self.global_mean_
         n_u, n_i = self.user_counts_, self.item_counts_
@@ -133,3 +140,6 @@ class Popularity(_CountsOnly):
 
     def _score(self, users, items, known_u, known_i):
         return np.where(known_i, self.item_counts_[items], 0).astype(np.float64)
+
+    def _score_users(self, users):
+        return np.broadcast_to(self.item_counts_.astype(np.float64), (users.size, self.n_items_))

@@ -64,8 +64,9 @@ import numpy as np
 from ..data import Ratings
 from ..linalg import RowGroups, sample_gaussian
 from ..metrics import rmse
-from ..utils import check_float, check_indices, check_int, check_random_state, check_ratings
-from .base import Recommender
+from ..utils import check_indices, check_random_state, check_ratings
+from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
+from .base import FactorModel
 from .mf import SOLVER_DEFAULTS, MatrixFactorization
 
 __all__ = [
@@ -94,7 +95,7 @@ ALPHA_START = 2.0
 #: them (within 0.002 for reg in 0.5-1.5).
 MAP_INIT = {
     "reg": SOLVER_DEFAULTS["als"]["reg"],
-    "reg_exponent": SOLVER_DEFAULTS["als"]["reg_exponent"],
+    "reg_exponent": 0.5,
     "n_epochs": 10,
 }
 
@@ -209,16 +210,16 @@ def _pair_dots(U: np.ndarray, V: np.ndarray, users: np.ndarray, items: np.ndarra
 
 
 # ---------------------------------------------------------------------- model
-class BayesianPMF(Recommender):
+class BayesianPMF(FactorModel):
     """Bayesian PMF: posterior predictive means from a Gibbs sampler.
 
     Parameters
     ----------
-    n_factors : int
+    n_factors : int, default=10
         :math:`d`.
-    n_samples : int
+    n_samples : int, default=150
         Number of Gibbs sweeps in total, burn-in included.
-    burn_in : int
+    burn_in : int, default=20
         The first ``burn_in`` sweeps are discarded; predictions average the
         remaining ``n_samples - burn_in`` samples (so ``n_samples > burn_in``).
         The default was tuned for MovieLens 100K, where 20 sweeps suffice for
@@ -226,9 +227,9 @@ class BayesianPMF(Recommender):
         samples keep changing for about 100 sweeps).  Sparser data need a
         longer burn-in: check ``history_eval_sample_`` (chapter 5 shows a
         synthetic case at density 0.1 that needs about 100).
-    random_state : None, int or numpy Generator
+    random_state : None, int or numpy Generator, default=None
         Seeds the initialization and every draw: an int makes fits identical bit for bit.
-    alpha : float or "sample"
+    alpha : float or "sample", default="sample"
         Precision of the rating noise, :math:`\\alpha = 1 / \\sigma^2`.  A float
         fixes it; the paper uses ``alpha=2`` (:math:`\\sigma \\approx 0.71` stars).
         ``"sample"`` (the default) learns it: :math:`\\alpha` gets the prior
@@ -239,15 +240,15 @@ class BayesianPMF(Recommender):
         On MovieLens 100K it settles near 1.6 (:math:`\\sigma \\approx 0.79`) and the
         5-fold RMSE is about 0.896, against 0.907 with the paper's fixed
         :math:`\\alpha = 2`, which trusts every rating too much and overfits.
-    beta0 : float
-        :math:`\\beta_0 > 0` of the Normal-Wishart hyperprior (paper: 2).
-    nu0 : float or None
+    beta0 : float, default=2.0
+        :math:`\\beta_0 \\in [10^{-8}, 10^8]` of the Normal-Wishart hyperprior (paper: 2).
+    nu0 : float or None, default=None
         :math:`\\nu_0 > d - 1` (``None``: :math:`d`, as in the paper).
-    w0 : float
-        :math:`W_0 = w_0 I` (paper: :math:`I`).
-    mu0 : float
+    w0 : float, default=1.0
+        :math:`W_0 = w_0 I` (paper: :math:`I`), :math:`w_0 \\in [10^{-8}, 10^8]`.
+    mu0 : float, default=0.0
         :math:`\\mu_0 = \\mu_0 \\mathbf 1` (paper: 0).
-    init : {"random", "map"}
+    init : {"random", "map"}, default="random"
         Starting point.  ``"random"`` (the default): independent
         :math:`\\mathcal N(0, 0.1^2)` entries for the rows with ratings.  ``"map"``:
         the factors of ``MatrixFactorization(solver="als", biased=False, center=True)``
@@ -258,7 +259,7 @@ class BayesianPMF(Recommender):
         the MAP point moves away from it towards the same, less regularized
         stationary distribution, while the random start passes through more strongly
         shrunk states on its way there.
-    verbose : bool
+    verbose : bool, default=False
         Print the training RMSE (and the ``eval_set`` RMSE) after every sweep, to stdout.
 
     Attributes
@@ -313,14 +314,31 @@ class BayesianPMF(Recommender):
     """
 
     _fitted_attributes = (
-        "user_samples_", "item_samples_", "alpha_samples_", "user_factors_", "item_factors_",
+        "user_samples_", "item_samples_", "alpha_samples_",
         "offset_", "rating_std_", "history_", "history_eval_", "history_eval_sample_",
         "history_time_", "settings_",
     )  # fmt: skip
 
+    _parameter_constraints = {
+        "n_factors": [Interval(int, 1, None)],
+        "n_samples": [Interval(int, 1, None)],
+        "burn_in": [Interval(int, 0, None)],
+        "random_state": [RANDOM_STATE],
+        "alpha": [Interval(float, 0.0, None, closed="neither"), Options("sample")],
+        # W0 = w0 I and beta0 scale precisions: values this far from 1 overflow the
+        # Wishart and Cholesky computations long before they mean anything
+        "beta0": [Interval(float, 1e-8, 1e8)],
+        "nu0": [Interval(float, 0.0, None, closed="neither"), NONE],
+        "w0": [Interval(float, 1e-8, 1e8)],
+        "mu0": [Interval(float, None, None)],
+        "init": [Options(*_INITS)],
+        "verbose": [BOOLEAN],
+    }
+
     def __init__(
         self,
         n_factors=10,
+        *,
         n_samples=150,
         burn_in=20,
         random_state=None,
@@ -345,36 +363,24 @@ class BayesianPMF(Recommender):
         self.verbose = verbose
 
     # ----------------------------------------------------------------- setup
-    def _settings(self) -> dict:
-        s = {"n_factors": check_int("n_factors", self.n_factors)}
-        s["n_samples"] = check_int("n_samples", self.n_samples)
-        s["burn_in"] = check_int("burn_in", self.burn_in, minimum=0)
-        if s["n_samples"] <= s["burn_in"]:
+    def _check_params(self, p: dict) -> None:
+        if p["n_samples"] <= p["burn_in"]:
             raise ValueError(
-                f"n_samples must exceed burn_in (the samples after the burn-in are the ones kept); "
-                f"got n_samples={s['n_samples']}, burn_in={s['burn_in']}"
+                f"BayesianPMF: n_samples must exceed burn_in (the samples after the burn-in are the "
+                f"ones kept); got n_samples={p['n_samples']}, burn_in={p['burn_in']}"
             )
-        if isinstance(self.alpha, str):
-            if self.alpha != "sample":
-                raise ValueError(f"alpha must be a positive float or 'sample'; got {self.alpha!r}")
-            s["alpha"] = "sample"
-        else:
-            s["alpha"] = check_float("alpha", self.alpha, 0.0, strict=True)
-        s["beta0"] = check_float("beta0", self.beta0, 0.0, strict=True)
-        d = s["n_factors"]
-        s["nu0"] = float(d) if self.nu0 is None else check_float("nu0", self.nu0)
-        if s["nu0"] <= d - 1:
+        d = p["n_factors"]
+        if p["nu0"] is not None and p["nu0"] <= d - 1:
             raise ValueError(
-                f"nu0 must be > n_factors - 1 = {d - 1} (Wishart degrees of freedom); "
-                f"got {s['nu0']}"
+                f"BayesianPMF: nu0 must be > n_factors - 1 = {d - 1} (Wishart degrees of freedom); "
+                f"got {p['nu0']}"
             )
-        s["w0"] = check_float("w0", self.w0, 0.0, strict=True)
-        s["mu0"] = check_float("mu0", self.mu0, -np.inf)
-        if self.init not in _INITS:
-            raise ValueError(f"init must be one of {list(_INITS)}; got {self.init!r}")
-        s["init"] = self.init
-        if not isinstance(self.verbose, (bool, np.bool_)):
-            raise TypeError(f"verbose must be a bool; got {type(self.verbose).__name__}")
+
+    def _settings(self, p: dict) -> dict:
+        s = dict(p)
+        s["nu0"] = float(p["n_factors"]) if p["nu0"] is None else p["nu0"]
+        s["w0"], s["beta0"] = float(p["w0"]), float(p["beta0"])
+        del s["random_state"], s["verbose"]
         return s
 
     def fit(self, ratings: Ratings, eval_set: Ratings | None = None) -> "BayesianPMF":
@@ -387,7 +393,6 @@ class BayesianPMF(Recommender):
             Held-out ratings whose RMSE is recorded after every sweep
             (``history_eval_``, ``history_eval_sample_``); they are never used to fit.
         """
-        self._settings()  # bad hyperparameters fail before any work
         self._eval_set = None if eval_set is None else check_ratings("eval_set", eval_set)
         try:
             return super().fit(ratings)
@@ -409,10 +414,10 @@ class BayesianPMF(Recommender):
         return U, V
 
     # ------------------------------------------------------------------ Gibbs
-    def _fit(self, ratings: Ratings) -> None:
-        s = self._settings()
+    def _fit(self, ratings: Ratings, params: dict) -> None:
+        s = self._settings(params)
         self.settings_ = s
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(params["random_state"])
         d, n_kept = s["n_factors"], s["n_samples"] - s["burn_in"]
         self.offset_ = self.global_mean_
         self.rating_std_ = float(ratings.values.std())
@@ -451,7 +456,17 @@ class BayesianPMF(Recommender):
             mu, Lam = sample_normal_wishart(mu_star, beta_star, W_star, nu_star, rng)
             precision, linear = row_conditionals(groups, F, residuals, alpha, mu, Lam)
             X = np.zeros_like(X)
-            X[known] = sample_gaussian(precision[known], linear[known], rng)
+            try:
+                X[known] = sample_gaussian(precision[known], linear[known], rng)
+            except np.linalg.LinAlgError:
+                X[known] = np.nan
+            if not np.all(np.isfinite(X)):
+                raise RuntimeError(
+                    f"BayesianPMF: the Gibbs sampler produced non-finite factors at sweep "
+                    f"{sweep + 1}: the ratings' scale (spread {self.rating_std_:.3g}) or the "
+                    f"hyperpriors (w0={s['w0']:g}, beta0={s['beta0']:g}) make the conditionals "
+                    "degenerate; rescale the ratings or use hyperpriors near the defaults"
+                )
             return X
 
         user_samples = np.empty((n_kept, ratings.n_users, d))
@@ -497,6 +512,21 @@ class BayesianPMF(Recommender):
         self.history_eval_ = np.array(eval_mean)
         self.history_eval_sample_ = np.array(eval_sample)
         self.history_time_ = np.array(seconds)
+
+    def _derived_attributes(self) -> None:
+        super()._derived_attributes()
+        self.user_factors_ = self.user_samples_.mean(axis=0)
+        self.item_factors_ = self.item_samples_.mean(axis=0)
+
+    def _score_users(self, users):
+        # the posterior mean of U_i . V_j averaged over samples: one contraction per sample
+        total = np.zeros((users.size, self.n_items_))
+        for U, V in zip(self.user_samples_, self.item_samples_):
+            total += U[users] @ V.T
+        scores = self.offset_ + total / self.user_samples_.shape[0]
+        scores[self.user_counts_[users] == 0] = self.global_mean_
+        scores[:, self.item_counts_ == 0] = self.global_mean_
+        return scores
 
     # ---------------------------------------------------------------- predict
     def _sample_moments(self, users, items, with_variance: bool):

@@ -21,39 +21,46 @@ rating of a user) is exactly :math:`\\nu = 1`.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
 from ..data import Ratings
 from ..linalg import RowGroups, solve_spd
 from ..objectives import _sum_of_squares, mf_gradients, mf_loss, regularization_weights
-from ..utils import check_float, check_int, check_random_state
-from .base import Recommender
+from ..utils import check_random_state
+from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
+from .base import ConvergenceWarning, FactorModel
 
 __all__ = ["MatrixFactorization", "SOLVER_DEFAULTS"]
 
-#: Defaults of each solver; ``None`` arguments take these values.  Chapter 3
-#: (and ``benchmarks/``) show how they were chosen by cross-validation on
-#: MovieLens 100K (1-5 stars).
+#: The solver-dependent defaults: a ``None`` argument takes its solver's value
+#: here, and :meth:`MatrixFactorization.get_params` shows the value filled in.
+#: The penalty means the same for every solver (``reg_exponent`` is shared);
+#: the values were chosen on a validation split carved from the training part
+#: of the book's fixed split (``benchmarks/`` holds the search).
 SOLVER_DEFAULTS = {
-    "als": {"n_factors": 5, "reg": 1.2, "reg_exponent": 0.5, "n_epochs": 10},
-    "sgd": {"n_factors": 10, "reg": 0.1, "reg_exponent": 1.0, "n_epochs": 20, "lr": 0.02, "batch_size": 1024},
-    "gd": {"n_factors": 10, "reg": 0.05, "reg_exponent": 1.0, "n_epochs": 100, "lr": 1e-3},
+    "als": {"n_factors": 5, "reg": 1.2, "n_epochs": 10, "lr": None, "batch_size": None},
+    "sgd": {"n_factors": 10, "reg": 1.0, "n_epochs": 20, "lr": 0.02, "batch_size": 1024},
+    "gd": {"n_factors": 10, "reg": 1.0, "n_epochs": 100, "lr": 1e-3, "batch_size": None},
 }
 
-#: Divergence guard of the gradient solvers: the objective may not exceed its
-#: starting value by this factor.
+#: Ratio of the objective to its starting value beyond which a trainer has diverged.
 _EXPLODED = 1e3
 
+#: SGD warns when its objective has risen this many epochs in a row.
+_RISING_EPOCHS = 3
 
-class MatrixFactorization(Recommender):
+
+
+class MatrixFactorization(FactorModel):
     """Matrix factorization :math:`R \\approx \\mu + b 1^\\top + 1 c^\\top + U V^\\top`.
 
     Parameters
     ----------
-    n_factors : int, optional
-        Number of latent factors :math:`d`.
-    solver : {"als", "sgd", "gd"}
+    n_factors : int or None, default=None
+        Number of latent factors :math:`d` (``None``: the solver's default).
+    solver : {"als", "sgd", "gd"}, default="als"
         ``"als"``: alternating least squares; each half-step solves the normal
         equations :math:`(\\sum_{j \\in \\Omega_i} \\tilde V_j \\tilde V_j^\\top + \\Lambda_i) x_i = \\sum_{j \\in \\Omega_i} y_{ij} \\tilde V_j`
         of every user at once (then every item), where :math:`\\tilde V_j = (V_j, 1)`
@@ -72,36 +79,42 @@ class MatrixFactorization(Recommender):
         the same parameters and summed (``batch_size=1`` is the textbook
         one-rating-at-a-time loop).  ``"gd"``: full-batch gradient descent,
         :math:`\\theta \\leftarrow \\theta - \\eta \\nabla J`.
-    reg : float, optional
+    reg : float or None, default=None
         :math:`\\lambda_U`, the L2 weight of the user factors, and of the item
-        factors too unless ``reg_item`` is given.
-    reg_item : float, optional
+        factors too unless ``reg_item`` is given.  It means the same penalty
+        :math:`J` whatever the solver.
+    reg_item : float or None, default=None
         :math:`\\lambda_V`, when it differs from :math:`\\lambda_U` (as in PMF
         with :math:`\\sigma_U \\ne \\sigma_V`).
-    reg_bias : float, optional
-        :math:`\\lambda_b`, the L2 weight of the biases (default: ``reg``).
-    reg_exponent : float, optional
-        :math:`\\nu` in the row weights :math:`w_i = |\\Omega_i|^{\\nu}`.
-    lr : float, optional
-        Learning rate :math:`\\eta` (``"sgd"`` and ``"gd"`` only).
-    n_epochs : int, optional
+    reg_bias : float or None, default=None
+        :math:`\\lambda_b`, the L2 weight of the biases (``None``: ``reg``).
+    reg_exponent : float, default=0.5
+        :math:`\\nu` in the row weights :math:`w_i = |\\Omega_i|^{\\nu}`, shared by
+        every solver (frequency-scaled regularization; chosen on validation data
+        from the training part, where it beat :math:`\\nu = 1` for ALS and SGD).
+    lr : float or None, default=None
+        Learning rate :math:`\\eta` (``"sgd"`` and ``"gd"`` only; the two are
+        different algorithms, so their stable steps differ).
+    n_epochs : int or None, default=None
         Passes over the data (ALS: one pass = users then items).
-    batch_size : int, optional
-        Ratings per SGD step.
-    biased : bool
+    batch_size : int or None, default=None
+        Ratings per SGD step (``"sgd"`` only).
+    biased : bool, default=True
         Learn the biases :math:`b, c` around the training mean :math:`\\mu`.
-    center : bool
+    center : bool, default=False
         With ``biased=False``: model :math:`R - \\mu` rather than :math:`R`
         (``biased=True`` always includes :math:`\\mu`).
-    init_std : float
-        Factors start as :math:`\\mathcal N(0, \\text{init\\_std}^2)` draws.
-    random_state : None, int or numpy Generator
+    init_std : float, default=0.1
+        Factors start as :math:`\\mathcal N(0, \\text{init\\_std}^2)` draws; it must be
+        positive (all-zero factors are a saddle point no solver leaves).
+    random_state : None, int or numpy Generator, default=None
         Seeds the initialization and the SGD order: an int makes fits identical.
-    verbose : bool
+    verbose : bool, default=False
         Print the objective after each epoch (to stdout).
 
-    ``None`` takes the solver's default from :data:`SOLVER_DEFAULTS`; the
-    values used are in ``settings_`` after :meth:`fit`.
+    ``None`` takes the solver's default from :data:`SOLVER_DEFAULTS`, and
+    :meth:`get_params` shows the value filled in before any fit; the values
+    used are in ``settings_`` after :meth:`fit`.
 
     Attributes
     ----------
@@ -124,21 +137,41 @@ class MatrixFactorization(Recommender):
     user, :math:`\\mu + b_i` for an unknown item, :math:`\\mu` for both (and
     :math:`\\mu` whenever either is unknown when ``biased=False``).
     Gradient solvers stop with a ``RuntimeError`` naming the learning rate
-    when the objective becomes non-finite or grows a thousandfold.
+    when the objective becomes non-finite or grows a thousandfold, and SGD
+    warns (:class:`~recsys_tutorial.models.base.ConvergenceWarning`) when it
+    rises several epochs in a row; ALS stops with a ``ValueError`` naming the
+    regularization when its normal equations are singular.
     """
 
     _fitted_attributes = (
         "user_factors_", "item_factors_", "user_bias_", "item_bias_", "offset_", "history_", "history_time_", "settings_",
     )  # fmt: skip
+    _parameter_constraints = {
+        "n_factors": [Interval(int, 1, None), NONE],
+        "solver": [Options(*SOLVER_DEFAULTS)],
+        "reg": [Interval(float, 0.0, None), NONE],
+        "reg_item": [Interval(float, 0.0, None), NONE],
+        "reg_bias": [Interval(float, 0.0, None), NONE],
+        "reg_exponent": [Interval(float, 0.0, None)],
+        "lr": [Interval(float, 0.0, None, closed="neither"), NONE],
+        "n_epochs": [Interval(int, 1, None), NONE],
+        "batch_size": [Interval(int, 1, None), NONE],
+        "biased": [BOOLEAN],
+        "center": [BOOLEAN],
+        "init_std": [Interval(float, 0.0, None, closed="neither")],
+        "random_state": [RANDOM_STATE],
+        "verbose": [BOOLEAN],
+    }
 
     def __init__(
         self,
         n_factors=None,
+        *,
         solver="als",
         reg=None,
         reg_item=None,
         reg_bias=None,
-        reg_exponent=None,
+        reg_exponent=0.5,
         lr=None,
         n_epochs=None,
         batch_size=None,
@@ -164,40 +197,43 @@ class MatrixFactorization(Recommender):
         self.verbose = verbose
 
     # ----------------------------------------------------------------- setup
-    def _settings(self) -> dict:
-        if self.solver not in SOLVER_DEFAULTS:
-            raise ValueError(f"solver must be one of {sorted(SOLVER_DEFAULTS)}; got {self.solver!r}")
-        defaults = SOLVER_DEFAULTS[self.solver]
-        given = {name: getattr(self, name) for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "lr", "batch_size")}
+    def get_params(self, deep: bool = True) -> dict:
+        """Hyperparameters as :meth:`fit` will use them: ``None`` shows its solver's default.
+
+        ``reg_item`` and ``reg_bias`` stay ``None`` when they follow ``reg``.
+        """
+        params = super().get_params(deep)
+        defaults = SOLVER_DEFAULTS.get(params["solver"]) if isinstance(params["solver"], str) else None
+        if defaults is not None:
+            for name, value in defaults.items():
+                if params[name] is None:
+                    params[name] = value
+        return params
+
+    def _check_params(self, p: dict) -> None:
         for name in ("lr", "batch_size"):
-            if self.solver == "als" and given[name] is not None:
-                raise ValueError(f"{name} is not used by solver='als'; leave it None")
-        if self.solver == "gd" and given["batch_size"] is not None:
-            raise ValueError("batch_size is not used by solver='gd' (it uses all ratings); leave it None")
-        s = {name: (defaults[name] if value is None else value) for name, value in given.items() if name in defaults}
-        s["n_factors"] = check_int("n_factors", s["n_factors"])
-        s["n_epochs"] = check_int("n_epochs", s["n_epochs"])
-        s["reg"] = check_float("reg", s["reg"])
-        s["reg_item"] = s["reg"] if self.reg_item is None else check_float("reg_item", self.reg_item)
-        s["reg_bias"] = s["reg"] if self.reg_bias is None else check_float("reg_bias", self.reg_bias)
-        s["reg_exponent"] = check_float("reg_exponent", s["reg_exponent"])
-        if "lr" in s:
-            s["lr"] = check_float("lr", s["lr"], 0.0, strict=True)
-        if "batch_size" in s:
-            s["batch_size"] = check_int("batch_size", s["batch_size"])
-        if self.solver == "als" and min(s["reg"], s["reg_item"]) == 0:
-            # the normal equations of a user with fewer ratings than factors are singular
-            raise ValueError("reg must be > 0 for solver='als' (the normal equations need it)")
-        for name in ("biased", "center"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool; got {type(getattr(self, name)).__name__}")
-        s["init_std"] = check_float("init_std", self.init_std)
+            if p["solver"] == "als" and getattr(self, name) is not None:
+                raise ValueError(f"MatrixFactorization: {name} is not used by solver='als'; leave it None")
+        if p["solver"] == "gd" and self.batch_size is not None:
+            raise ValueError(
+                "MatrixFactorization: batch_size is not used by solver='gd' (it uses all ratings); leave it None"
+            )
+
+    def _settings(self, p: dict) -> dict:
+        """The values the fit uses: the validated parameters with ``reg_item``/``reg_bias`` filled in."""
+        s = {name: p[name] for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "init_std")}
+        s["reg_item"] = p["reg"] if p["reg_item"] is None else p["reg_item"]
+        s["reg_bias"] = p["reg"] if p["reg_bias"] is None else p["reg_bias"]
+        if p["solver"] != "als":
+            s["lr"] = p["lr"]
+        if p["solver"] == "sgd":
+            s["batch_size"] = p["batch_size"]
         return s
 
-    def _fit(self, ratings: Ratings) -> None:
-        s = self._settings()
+    def _fit(self, ratings: Ratings, params: dict) -> None:
+        s = self._settings(params)
         self.settings_ = s
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(params["random_state"])
         d = s["n_factors"]
         U = rng.normal(0.0, s["init_std"], size=(ratings.n_users, d))
         V = rng.normal(0.0, s["init_std"], size=(ratings.n_items, d))
@@ -216,8 +252,7 @@ class MatrixFactorization(Recommender):
         }[self.solver]
         t0 = time.perf_counter()
         state = prepare(ratings, s)
-        # the divergence guard of the gradient solvers compares against the start
-        start = self.objective(ratings) if self.solver != "als" else None
+        start = self.objective(ratings)
         history, seconds = [], []
         for epoch in range(s["n_epochs"]):
             value = step(ratings, s, rng, state)  # ALS returns J at no cost; the others None
@@ -225,14 +260,35 @@ class MatrixFactorization(Recommender):
             seconds.append(time.perf_counter() - t0)
             if self.verbose:
                 print(f"epoch {epoch + 1:3d}: objective {history[-1]:.4f}")
-            if self.solver != "als" and not (np.isfinite(history[-1]) and history[-1] <= _EXPLODED * start):
-                raise RuntimeError(
-                    f"{self.solver} diverged at epoch {epoch + 1}: the objective went from "
-                    f"{start:.4g} to {history[-1]:.4g}. The learning rate lr={s['lr']} is too large "
-                    f"for this data; try a smaller one (e.g. lr={s['lr'] / 10:g})."
-                )
+            self._check_progress(history, start, epoch, s)
         self.history_ = np.array(history)
         self.history_time_ = np.array(seconds)
+
+    def _check_progress(self, history: list, start: float, epoch: int, s: dict) -> None:
+        """Stop a diverging trainer with the likely cause; warn when SGD keeps climbing."""
+        value = history[-1]
+        if self.solver == "als":
+            if not np.isfinite(value) or not np.all(np.isfinite(self.user_factors_)):
+                raise RuntimeError(
+                    f"als produced non-finite factors at epoch {epoch + 1}: the ratings' scale "
+                    f"(up to {max(abs(self.rating_min_), abs(self.rating_max_)):.3g}) overflows the "
+                    "normal equations; rescale the ratings"
+                )
+            return
+        if not (np.isfinite(value) and value <= _EXPLODED * start):
+            raise RuntimeError(
+                f"{self.solver} diverged at epoch {epoch + 1}: the objective went from "
+                f"{start:.4g} to {value:.4g}. The learning rate lr={s['lr']} is too large "
+                f"for this data; try a smaller one (e.g. lr={s['lr'] / 10:g})."
+            )
+        recent = history[-(_RISING_EPOCHS + 1) :]
+        if len(recent) == _RISING_EPOCHS + 1 and all(b > a for a, b in zip(recent, recent[1:])):
+            warnings.warn(
+                f"{self.solver}: the objective rose for {_RISING_EPOCHS} epochs in a row (epoch "
+                f"{epoch + 1}: {value:.4g}); lr={s['lr']} is probably too large",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
 
     def objective(self, ratings: Ratings) -> float:
         """The training objective :math:`J` of the current parameters on ``ratings``."""
@@ -268,7 +324,7 @@ class MatrixFactorization(Recommender):
         d = s["n_factors"]
         diag = np.arange(d + self.biased)
 
-        def half_step(groups, F, offset, weights, reg):
+        def half_step(groups, F, offset, weights, reg, counts, side):
             """Minimize J over one side's rows; return them and sum(y^2) - sum_r x_r . b_r."""
             # with biases, the features get a column of ones whose coefficient is the bias
             if self.biased:
@@ -280,14 +336,35 @@ class MatrixFactorization(Recommender):
             A[:, diag, diag] += weights[:, None] * penalty
             y = values - offset
             b = groups.weighted_sum(y, F)
-            X = solve_spd(A, b)
+            # rows without data have no equation (their parameters stay zero), so a zero
+            # penalty cannot make them singular
+            rated = counts > 0
+            X = np.zeros_like(b)
+            with np.errstate(all="ignore"):
+                try:
+                    X[rated] = solve_spd(A[rated], b[rated])
+                    singular = not np.all(np.isfinite(X))
+                except np.linalg.LinAlgError:
+                    singular = True
+            if singular:
+                raise ValueError(
+                    f"MatrixFactorization: the ALS normal equations of the {side} are singular: "
+                    f"reg={reg:g}" + (f", reg_bias={s['reg_bias']:g}" if self.biased else "")
+                    + f" is too small for n_factors={d} (a {side[:-1]} with fewer ratings than "
+                    "factors needs a positive penalty), or the ratings' scale overflows; "
+                    "increase the regularization"
+                )
             return X, _sum_of_squares(y) - float(np.einsum("rk,rk->", X, b))
 
-        X, _ = half_step(by_user, self.item_factors_, self.item_bias_[ratings.items], wu, s["reg"])
+        X, _ = half_step(
+            by_user, self.item_factors_, self.item_bias_[ratings.items], wu, s["reg"], self.user_counts_, "users"
+        )
         self.user_factors_ = X[:, :d]
         if self.biased:
             self.user_bias_ = X[:, d].copy()
-        X, partial = half_step(by_item, self.user_factors_, self.user_bias_[ratings.users], wv, s["reg_item"])
+        X, partial = half_step(
+            by_item, self.user_factors_, self.user_bias_[ratings.users], wv, s["reg_item"], self.item_counts_, "items"
+        )
         self.item_factors_ = X[:, :d]
         if self.biased:
             self.item_bias_ = X[:, d].copy()
@@ -352,25 +429,14 @@ class MatrixFactorization(Recommender):
             + np.where(both, dot, 0.0)
         )
 
-    def similar_items(self, item: int, k: int = 10) -> np.ndarray:
-        """The ``k`` items whose factor vectors have the highest cosine similarity to ``item``'s.
-
-        The item itself and items without training ratings are excluded;
-        ties go to the lower index.
-        """
-        self._check_fitted()
-        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
-            raise TypeError(f"item must be an int index; got {type(item).__name__}")
-        if not 0 <= item < self.n_items_:
-            raise ValueError(f"item must be in [0, {self.n_items_}); got {item}")
-        k = check_int("k", k)
-        V = self.item_factors_
-        norms = np.linalg.norm(V, axis=1)
-        if self.item_counts_[item] == 0 or norms[item] == 0:
-            raise ValueError(f"item {item} has no training ratings, so it has no factors to compare")
-        sims = (V @ V[item]) / np.where(norms > 0, norms * norms[item], 1.0)
-        sims[(self.item_counts_ == 0) | (norms == 0)] = -np.inf
-        sims[item] = -np.inf
-        k = min(k, int(np.isfinite(sims).sum()))
-        order = np.lexsort((np.arange(sims.size), -sims))
-        return order[:k].astype(np.int64)
+    def _score_users(self, users):
+        # users are training indices; unknown items have zero factors and biases, but
+        # without biases their fallback is the global mean, not the offset
+        scores = self.offset_ + self.user_factors_[users] @ self.item_factors_.T
+        if self.biased:
+            scores += self.user_bias_[users, None] + self.item_bias_
+            return scores
+        known_u = self.user_counts_[users] > 0
+        scores[~known_u] = self.global_mean_
+        scores[:, self.item_counts_ == 0] = self.global_mean_
+        return scores

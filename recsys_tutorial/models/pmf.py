@@ -24,27 +24,27 @@ import numpy as np
 
 from ..data import Ratings
 from ..objectives import pmf_log_posterior
-from ..utils import check_float
-from .base import Recommender
-from .mf import MatrixFactorization
+from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
+from .base import FactorModel
+from .mf import SOLVER_DEFAULTS, MatrixFactorization
 
 __all__ = ["PMF"]
 
 
-class PMF(Recommender):
+class PMF(FactorModel):
     """MAP estimate of probabilistic matrix factorization.
 
     Parameters
     ----------
-    n_factors : int
+    n_factors : int, default=4
         :math:`d`.
-    sigma, sigma_u, sigma_v : float
+    sigma, sigma_u, sigma_v : float, default=1.0, 0.5, 0.5
         Standard deviations of the rating noise and of the Gaussian priors of
         the user and item factors.  They enter the MAP estimate only through
         :math:`\\lambda_U = \\sigma^2 / \\sigma_U^2` and :math:`\\lambda_V = \\sigma^2 / \\sigma_V^2`.
         The defaults give :math:`\\lambda_U = \\lambda_V = 4`, chosen with
         ``n_factors=4`` by 5-fold cross-validation on MovieLens 100K.
-    center : bool
+    center : bool, default=True
         Model :math:`R - \\mu` (the training mean), as is usual for ratings on
         a 1-5 scale; ``False`` models :math:`R` itself, as in the derivation.
     solver, n_epochs, lr, batch_size, init_std, random_state, verbose
@@ -63,10 +63,25 @@ class PMF(Recommender):
     """
 
     _fitted_attributes = ("user_factors_", "item_factors_", "offset_", "history_")
+    _parameter_constraints = {
+        "n_factors": [Interval(int, 1, None)],
+        "sigma": [Interval(float, 0.0, None, closed="neither")],
+        "sigma_u": [Interval(float, 0.0, None, closed="neither")],
+        "sigma_v": [Interval(float, 0.0, None, closed="neither")],
+        "center": [BOOLEAN],
+        "solver": [Options(*SOLVER_DEFAULTS)],
+        "n_epochs": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0.0, None, closed="neither"), NONE],
+        "batch_size": [Interval(int, 1, None), NONE],
+        "init_std": [Interval(float, 0.0, None, closed="neither")],
+        "random_state": [RANDOM_STATE],
+        "verbose": [BOOLEAN],
+    }
 
     def __init__(
         self,
         n_factors=4,
+        *,
         sigma=1.0,
         sigma_u=0.5,
         sigma_v=0.5,
@@ -92,16 +107,34 @@ class PMF(Recommender):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _penalties(self, p: dict) -> tuple[float, float]:
+        """:math:`\\lambda_U = (\\sigma/\\sigma_U)^2` and :math:`\\lambda_V`, refused when they over- or underflow."""
+        lams = []
+        for name in ("sigma_u", "sigma_v"):
+            with np.errstate(over="ignore", under="ignore"):
+                ratio = np.float64(p["sigma"]) / np.float64(p[name])
+                lam = ratio * ratio  # numpy floats overflow to inf where Python's raise
+            if not (np.isfinite(lam) and lam > 0):
+                raise ValueError(
+                    f"PMF: sigma={p['sigma']:g} and {name}={p[name]:g} give a penalty "
+                    f"(sigma/{name})^2 = {lam:g}, which is not a positive finite number; "
+                    "use standard deviations on the scale of the ratings"
+                )
+            lams.append(float(lam))
+        return lams[0], lams[1]
+
+    def _check_params(self, p: dict) -> None:
+        self._penalties(p)
+
     def to_matrix_factorization(self) -> MatrixFactorization:
         """The unfitted :class:`MatrixFactorization` whose minimizer is this PMF's MAP estimate."""
-        sigma = check_float("sigma", self.sigma, 0.0, strict=True)
-        sigma_u = check_float("sigma_u", self.sigma_u, 0.0, strict=True)
-        sigma_v = check_float("sigma_v", self.sigma_v, 0.0, strict=True)
+        p = self._validate_params()
+        reg, reg_item = self._penalties(p)
         return MatrixFactorization(
             n_factors=self.n_factors,
             solver=self.solver,
-            reg=sigma**2 / sigma_u**2,
-            reg_item=sigma**2 / sigma_v**2,
+            reg=reg,
+            reg_item=reg_item,
             reg_exponent=0.0,  # a fixed Gaussian prior per row: the plain penalty
             lr=self.lr,
             n_epochs=self.n_epochs,
@@ -113,7 +146,7 @@ class PMF(Recommender):
             verbose=self.verbose,
         )
 
-    def _fit(self, ratings: Ratings) -> None:
+    def _fit(self, ratings: Ratings, params: dict) -> None:
         mf = self.to_matrix_factorization()
         mf.fit(ratings)
         self.user_factors_ = mf.user_factors_
@@ -121,12 +154,16 @@ class PMF(Recommender):
         self.offset_ = mf.offset_
         # log p(R - offset, U, V) = -J / (2 sigma^2) + the Gaussian normalizing constants
         d = self.user_factors_.shape[1]
+        # log(2 pi s^2) as log(2 pi) + 2 log(s): no overflow for extreme (valid) scales
+        def log_norm(s):
+            return np.log(2 * np.pi) + 2 * np.log(s)
+
         constant = -0.5 * (
-            len(ratings) * np.log(2 * np.pi * self.sigma**2)
-            + ratings.n_users * d * np.log(2 * np.pi * self.sigma_u**2)
-            + ratings.n_items * d * np.log(2 * np.pi * self.sigma_v**2)
+            len(ratings) * log_norm(params["sigma"])
+            + ratings.n_users * d * log_norm(params["sigma_u"])
+            + ratings.n_items * d * log_norm(params["sigma_v"])
         )
-        self.history_ = -mf.history_ / (2 * self.sigma**2) + constant
+        self.history_ = -mf.history_ / (2 * params["sigma"] ** 2) + constant
 
     def log_posterior(self, ratings: Ratings) -> float:
         """:func:`~recsys_tutorial.objectives.pmf_log_posterior` of the fitted factors on ``ratings``."""
@@ -139,3 +176,9 @@ class PMF(Recommender):
     def _score(self, users, items, known_u, known_i):
         dot = np.einsum("kf,kf->k", self.user_factors_[users], self.item_factors_[items])
         return np.where(known_u & known_i, self.offset_ + dot, self.global_mean_)
+
+    def _score_users(self, users):
+        scores = self.offset_ + self.user_factors_[users] @ self.item_factors_.T
+        scores[self.user_counts_[users] == 0] = self.global_mean_
+        scores[:, self.item_counts_ == 0] = self.global_mean_
+        return scores
