@@ -75,6 +75,17 @@ def _decode_param(value: Any) -> Any:
     return value
 
 
+def row_dots(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """:math:`A B^\\top` by einsum's own loops, not BLAS.
+
+    Each entry is then computed the same way whatever the number of rows, so
+    the scores of one user equal that user's row of a batch to the last bit
+    (a BLAS product picks different kernels for one row and for many, and the
+    last-bit differences would reorder near-ties between the two paths).
+    """
+    return np.einsum("ud,nd->un", A, B)
+
+
 def _select_top(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best entries of each row of ``scores``, best first, ties to the lower column.
 
@@ -483,7 +494,7 @@ class FactorModel(Recommender):
             bad = int(queries[~usable[queries]][0])
             raise ValueError(f"{name[:-1]} {bad} has no training ratings, so it has no factors to compare")
         G = F / np.where(norms > 0, norms, 1.0)[:, None] if metric == "cosine" else F
-        sims = G[queries] @ G.T
+        sims = row_dots(G[queries], G)
         sims[:, ~usable] = -np.inf
         sims[np.arange(queries.size), queries] = -np.inf
         neighbours, values = _select_top(sims, k)

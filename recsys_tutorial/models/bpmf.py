@@ -66,7 +66,7 @@ from ..linalg import RowGroups, sample_gaussian
 from ..metrics import rmse
 from ..utils import check_indices, check_random_state, check_ratings
 from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
-from .base import FactorModel
+from .base import FactorModel, row_dots
 from .mf import SOLVER_DEFAULTS, MatrixFactorization
 
 __all__ = [
@@ -522,7 +522,7 @@ class BayesianPMF(FactorModel):
         # the posterior mean of U_i . V_j averaged over samples: one contraction per sample
         total = np.zeros((users.size, self.n_items_))
         for U, V in zip(self.user_samples_, self.item_samples_):
-            total += U[users] @ V.T
+            total += row_dots(U[users], V)
         scores = self.offset_ + total / self.user_samples_.shape[0]
         scores[self.user_counts_[users] == 0] = self.global_mean_
         scores[:, self.item_counts_ == 0] = self.global_mean_

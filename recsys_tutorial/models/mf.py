@@ -30,7 +30,7 @@ from ..linalg import RowGroups, solve_spd
 from ..objectives import _sum_of_squares, mf_gradients, mf_loss, regularization_weights
 from ..utils import check_random_state
 from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
-from .base import ConvergenceWarning, FactorModel
+from .base import ConvergenceWarning, FactorModel, row_dots
 
 __all__ = ["MatrixFactorization", "SOLVER_DEFAULTS"]
 
@@ -96,7 +96,12 @@ class MatrixFactorization(FactorModel):
         Learning rate :math:`\\eta` (``"sgd"`` and ``"gd"`` only; the two are
         different algorithms, so their stable steps differ).
     n_epochs : int or None, default=None
-        Passes over the data (ALS: one pass = users then items).
+        Passes over the data (ALS: one pass = users then items); with ``tol``,
+        the most it may make.
+    tol : float or None, default=None
+        Convergence test: stop once an epoch lowers :math:`J` by less than
+        ``tol`` times its value, and warn (:class:`~recsys_tutorial.models.base.ConvergenceWarning`)
+        when ``n_epochs`` run out first.  ``None``: run exactly ``n_epochs``.
     batch_size : int or None, default=None
         Ratings per SGD step (``"sgd"`` only).
     biased : bool, default=True
@@ -155,6 +160,7 @@ class MatrixFactorization(FactorModel):
         "reg_exponent": [Interval(float, 0.0, None)],
         "lr": [Interval(float, 0.0, None, closed="neither"), NONE],
         "n_epochs": [Interval(int, 1, None), NONE],
+        "tol": [Interval(float, 0.0, None, closed="neither"), NONE],
         "batch_size": [Interval(int, 1, None), NONE],
         "biased": [BOOLEAN],
         "center": [BOOLEAN],
@@ -174,6 +180,7 @@ class MatrixFactorization(FactorModel):
         reg_exponent=0.5,
         lr=None,
         n_epochs=None,
+        tol=None,
         batch_size=None,
         biased=True,
         center=False,
@@ -189,6 +196,7 @@ class MatrixFactorization(FactorModel):
         self.reg_exponent = reg_exponent
         self.lr = lr
         self.n_epochs = n_epochs
+        self.tol = tol
         self.batch_size = batch_size
         self.biased = biased
         self.center = center
@@ -221,7 +229,7 @@ class MatrixFactorization(FactorModel):
 
     def _settings(self, p: dict) -> dict:
         """The values the fit uses: the validated parameters with ``reg_item``/``reg_bias`` filled in."""
-        s = {name: p[name] for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "init_std")}
+        s = {name: p[name] for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "tol", "init_std")}
         s["reg_item"] = p["reg"] if p["reg_item"] is None else p["reg_item"]
         s["reg_bias"] = p["reg"] if p["reg_bias"] is None else p["reg_bias"]
         if p["solver"] != "als":
@@ -261,6 +269,19 @@ class MatrixFactorization(FactorModel):
             if self.verbose:
                 print(f"epoch {epoch + 1:3d}: objective {history[-1]:.4f}")
             self._check_progress(history, start, epoch, s)
+            if s["tol"] is not None and len(history) > 1:
+                if history[-2] - history[-1] < s["tol"] * abs(history[-1]):
+                    break
+        else:
+            if s["tol"] is not None:
+                warnings.warn(
+                    f"MatrixFactorization ({self.solver}) stopped after n_epochs={s['n_epochs']} "
+                    f"before its objective settled (last relative change "
+                    f"{(history[-2] - history[-1]) / abs(history[-1]) if len(history) > 1 else float('nan'):.2g}"
+                    f" > tol={s['tol']:g}); raise n_epochs",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
         self.history_ = np.array(history)
         self.history_time_ = np.array(seconds)
 
@@ -342,8 +363,14 @@ class MatrixFactorization(FactorModel):
             X = np.zeros_like(b)
             with np.errstate(all="ignore"):
                 try:
-                    X[rated] = solve_spd(A[rated], b[rated])
-                    singular = not np.all(np.isfinite(X))
+                    # a Cholesky pivot that vanishes next to the diagonal's scale means a system
+                    # singular in floating point: its "solution" would be noise
+                    pivots = np.diagonal(np.linalg.cholesky(A[rated]), axis1=1, axis2=2) ** 2
+                    scale = np.diagonal(A[rated], axis1=1, axis2=2).max(axis=1, keepdims=True)
+                    singular = bool(np.any(pivots <= 1e-13 * scale))
+                    if not singular:
+                        X[rated] = solve_spd(A[rated], b[rated])
+                        singular = not np.all(np.isfinite(X))
                 except np.linalg.LinAlgError:
                     singular = True
             if singular:
@@ -432,7 +459,7 @@ class MatrixFactorization(FactorModel):
     def _score_users(self, users):
         # users are training indices; unknown items have zero factors and biases, but
         # without biases their fallback is the global mean, not the offset
-        scores = self.offset_ + self.user_factors_[users] @ self.item_factors_.T
+        scores = self.offset_ + row_dots(self.user_factors_[users], self.item_factors_)
         if self.biased:
             scores += self.user_bias_[users, None] + self.item_bias_
             return scores

@@ -25,7 +25,7 @@ import numpy as np
 from ..data import Ratings
 from ..objectives import pmf_log_posterior
 from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
-from .base import FactorModel
+from .base import FactorModel, row_dots
 from .mf import SOLVER_DEFAULTS, MatrixFactorization
 
 __all__ = ["PMF"]
@@ -47,10 +47,14 @@ class PMF(FactorModel):
     center : bool, default=True
         Model :math:`R - \\mu` (the training mean), as is usual for ratings on
         a 1-5 scale; ``False`` models :math:`R` itself, as in the derivation.
-    solver, n_epochs, lr, batch_size, init_std, random_state, verbose
+    solver, n_epochs, tol, lr, batch_size, init_std, random_state, verbose
         Passed to :class:`MatrixFactorization` (``None`` takes its defaults
-        for the solver).  The plain penalty converges more slowly under ALS than
-        the count-scaled one, hence 30 epochs by default.
+        for the solver).  The MAP estimate is the optimum, so PMF trains until
+        an epoch changes the objective by less than ``tol`` (default=1e-8)
+        relative to its value, at most ``n_epochs`` (default=200) times, and warns if
+        that is not enough.  Defaults: ``solver="als"``, ``lr=None``,
+        ``batch_size=None``, ``init_std=0.1``, ``random_state=None``,
+        ``verbose=False``.
 
     Attributes
     ----------
@@ -71,6 +75,7 @@ class PMF(FactorModel):
         "center": [BOOLEAN],
         "solver": [Options(*SOLVER_DEFAULTS)],
         "n_epochs": [Interval(int, 1, None)],
+        "tol": [Interval(float, 0.0, None, closed="neither")],
         "lr": [Interval(float, 0.0, None, closed="neither"), NONE],
         "batch_size": [Interval(int, 1, None), NONE],
         "init_std": [Interval(float, 0.0, None, closed="neither")],
@@ -87,7 +92,8 @@ class PMF(FactorModel):
         sigma_v=0.5,
         center=True,
         solver="als",
-        n_epochs=30,
+        n_epochs=200,
+        tol=1e-8,
         lr=None,
         batch_size=None,
         init_std=0.1,
@@ -101,6 +107,7 @@ class PMF(FactorModel):
         self.center = center
         self.solver = solver
         self.n_epochs = n_epochs
+        self.tol = tol
         self.lr = lr
         self.batch_size = batch_size
         self.init_std = init_std
@@ -138,6 +145,7 @@ class PMF(FactorModel):
             reg_exponent=0.0,  # a fixed Gaussian prior per row: the plain penalty
             lr=self.lr,
             n_epochs=self.n_epochs,
+            tol=self.tol,
             batch_size=self.batch_size,
             biased=False,
             center=self.center,
@@ -178,7 +186,7 @@ class PMF(FactorModel):
         return np.where(known_u & known_i, self.offset_ + dot, self.global_mean_)
 
     def _score_users(self, users):
-        scores = self.offset_ + self.user_factors_[users] @ self.item_factors_.T
+        scores = self.offset_ + row_dots(self.user_factors_[users], self.item_factors_)
         scores[self.user_counts_[users] == 0] = self.global_mean_
         scores[:, self.item_counts_ == 0] = self.global_mean_
         return scores
