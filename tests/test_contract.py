@@ -399,7 +399,7 @@ def test_convergence_tests_stop_early_or_warn(data):
     with pytest.warns(rt.models.ConvergenceWarning, match="n_epochs=3"):
         rt.models.PMF(n_factors=2, n_epochs=3, random_state=0).fit(data)
     pmf = rt.models.PMF(n_factors=2, random_state=0).fit(data)  # the default converges: no warning
-    assert len(pmf.history_) < 200
+    assert len(pmf.history_) < 300
 
 
 def test_sgd_warns_when_its_objective_keeps_rising(data):

@@ -50,8 +50,8 @@ class PMF(FactorModel):
     solver, n_epochs, tol, lr, batch_size, init_std, random_state, verbose
         Passed to :class:`MatrixFactorization` (``None`` takes its defaults
         for the solver).  The MAP estimate is the optimum, so PMF trains until
-        an epoch changes the objective by less than ``tol`` (default=1e-8)
-        relative to its value, at most ``n_epochs`` (default=200) times, and warns if
+        an epoch changes the objective by less than ``tol`` (default=1e-12)
+        relative to its value, at most ``n_epochs`` (default=300) times, and warns if
         that is not enough.  Defaults: ``solver="als"``, ``lr=None``,
         ``batch_size=None``, ``init_std=0.1``, ``random_state=None``,
         ``verbose=False``.
@@ -92,8 +92,8 @@ class PMF(FactorModel):
         sigma_v=0.5,
         center=True,
         solver="als",
-        n_epochs=200,
-        tol=1e-8,
+        n_epochs=300,
+        tol=1e-12,
         lr=None,
         batch_size=None,
         init_std=0.1,
