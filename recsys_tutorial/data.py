@@ -1,4 +1,4 @@
-"""Explicit feedback as validated COO triplets.
+"""Explicit feedback as validated COO triplets, and the maps between raw ids and indices.
 
 A :class:`Ratings` object holds the observed entries of the feedback matrix
 :math:`R \\in \\mathbb{R}^{m \\times n}`: for each observed pair
@@ -6,7 +6,15 @@ A :class:`Ratings` object holds the observed entries of the feedback matrix
 value :math:`R_{ij}` (and optionally a timestamp).  Indices are 0-based and
 dense: users are ``0 .. n_users - 1`` and items ``0 .. n_items - 1``.  When the
 data come with raw identifiers (strings, database ids), :meth:`Ratings.from_ids`
-maps them to dense indices and keeps the maps both ways.
+(or :meth:`Ratings.from_pandas`) maps them to dense indices and keeps the maps
+both ways, in an :class:`IdMap`.
+
+Raw ids keep the kind the data had: they are either all integers (MovieLens'
+numeric ids) or all strings, never a mix, and they are compared exactly.  Asking
+for an id of the other kind (the string ``"196"`` when the ids are integers) is a
+:class:`TypeError` that says which kind to pass.  Floats and booleans are
+refused as ids, because ``1``, ``1.0`` and ``True`` compare equal in Python and
+numpy and would silently become one user.
 
 Every constructor validates its input and raises a :class:`ValueError` (or a
 :class:`TypeError` for the wrong kind of input) that names the argument and the
@@ -16,24 +24,63 @@ error unless a policy is asked for explicitly.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import math
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Ratings"]
+__all__ = ["IdMap", "Ratings"]
 
 _DUPLICATE_POLICIES = ("raise", "mean", "last")
+_INT64_MAX = int(np.iinfo(np.int64).max)
+_UINT64_MAX = int(np.iinfo(np.uint64).max)
 
 
-def _as_index_array(name: str, values: Any) -> np.ndarray:
-    """Return ``values`` as a 1-D int64 array, or raise naming ``name``."""
+# ------------------------------------------------------------------ indices and values
+def _as_index_array(name: str, values: Any, *, hint: str = "") -> np.ndarray:
+    """Return ``values`` as a 1-D int64 array, or raise naming ``name``.
+
+    Any integer dtype is accepted (int8, uint32, ...) as long as every value fits
+    in int64; an object array is accepted when it holds only Python/numpy ints.
+    ``hint`` is appended to the message of a wrong-dtype :class:`TypeError`.
+    """
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D; got an array of shape {arr.shape}")
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
-        raise TypeError(f"{name} must hold integer indices; got dtype {arr.dtype}")
+    if arr.size == 0:  # np.asarray([]) is float64: an empty list is no wrong type
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype.kind == "O" and all(_kind_of(x) == "int" for x in arr):
+        arr = _ints_to_array(name, arr)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer indices; got dtype {arr.dtype}{hint}")
+    if arr.dtype.kind == "u" and int(arr.max()) > _INT64_MAX:
+        raise ValueError(
+            f"{name} holds values beyond the int64 range (largest: {int(arr.max())}); "
+            "indices and timestamps are stored as int64"
+        )
     return arr.astype(np.int64, copy=False)
+
+
+def _as_values(name: str, values: Any) -> np.ndarray:
+    """Return ``values`` as a 1-D float64 array of real numbers, or raise naming ``name``."""
+    values = np.asarray(values)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got an array of shape {values.shape}")
+    if not (np.issubdtype(values.dtype, np.number) or values.size == 0) or values.dtype == bool:
+        raise TypeError(f"{name} must be numbers; got dtype {values.dtype}")
+    if np.iscomplexobj(values):
+        raise TypeError(f"{name} must be real numbers; got complex values")
+    return values.astype(np.float64, copy=False)
+
+
+def _check_size(name: str, size: Any) -> int:
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(size).__name__}")
+    size = int(size)
+    if not 1 <= size <= _INT64_MAX:
+        raise ValueError(f"{name} must be in [1, 2**63 - 1] (indices are int64); got {size}")
+    return size
 
 
 def _check_range(name: str, idx: np.ndarray, size: int | None, size_name: str) -> int:
@@ -47,9 +94,7 @@ def _check_range(name: str, idx: np.ndarray, size: int | None, size_name: str) -
     needed = int(idx.max()) + 1 if idx.size else 0
     if size is None:
         return needed
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
-        raise TypeError(f"{size_name} must be an int; got {type(size).__name__}")
-    size = int(size)
+    size = _check_size(size_name, size)
     if size < needed:
         over = idx >= size
         raise ValueError(
@@ -59,13 +104,287 @@ def _check_range(name: str, idx: np.ndarray, size: int | None, size_name: str) -
     return size
 
 
+# ------------------------------------------------------------------------ raw ids
+def _kind_of(x: Any) -> str:
+    """The kind of one raw id: "int", "str", "float", "bool", "missing", or a type name."""
+    if isinstance(x, (bool, np.bool_)):  # before int: bool is a subclass of int
+        return "bool"
+    if isinstance(x, (int, np.integer)):
+        return "int"
+    if isinstance(x, str):  # np.str_ too
+        return "str"
+    if x is None or type(x).__name__ in ("NAType", "NaTType"):
+        return "missing"
+    if isinstance(x, (float, np.floating)):
+        return "missing" if math.isnan(x) else "float"
+    return type(x).__name__
+
+
+def _plain(x: Any) -> Any:
+    """A numpy scalar as the Python scalar it holds (so messages show 196, not np.int64(196))."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _describe(x: Any) -> str:
+    """``x`` in words, for error messages: "the string '196'", "the float 1.0", ..."""
+    x = _plain(x)
+    kind = _kind_of(x)
+    words = {"int": "integer", "str": "string", "missing": "missing value"}.get(kind, kind)
+    return f"the {words} {x!r}" if kind != "missing" else f"a missing value ({x!r})"
+
+
+def _ints_to_array(name: str, arr: np.ndarray) -> np.ndarray:
+    """Python/numpy ints (an object array) as int64, or uint64 when some exceed int64."""
+    ints = [int(x) for x in arr]
+    lo, hi = min(ints), max(ints)
+    if lo >= -_INT64_MAX - 1 and hi <= _INT64_MAX:
+        return np.array(ints, dtype=np.int64)
+    if lo >= 0 and hi <= _UINT64_MAX:
+        return np.array(ints, dtype=np.uint64)
+    raise ValueError(
+        f"{name} holds integers that fit neither int64 nor uint64 (range {lo} .. {hi})"
+    )
+
+
+def _as_raw_ids(name: str, values: Any) -> np.ndarray:
+    """Return raw ids as a 1-D array of one kind: int64 (or uint64), or numpy strings.
+
+    Repeats are allowed (these are the ids of each rating, or a query).  An object
+    array (a pandas column, a list mixing numpy and Python scalars) is inspected
+    element by element: it must hold only ints or only strings, without missing
+    values.  Floats, booleans, bytes and mixes are refused, since equal-comparing
+    values of different types (``1``, ``1.0``, ``True``) would merge distinct ids.
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got an array of shape {arr.shape}")
+    if arr.dtype.kind == "T":  # numpy's variable-width StringDType: inspect like objects
+        arr = arr.astype(object)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype.kind == "O":
+        kinds = [_kind_of(x) for x in arr]
+        found = dict.fromkeys(kinds)  # in order of first appearance
+        if "missing" in found:
+            pos = kinds.index("missing")
+            raise ValueError(f"{name} has a missing value ({arr[pos]!r}) at position {pos}")
+        if len(found) > 1:
+            (k1, k2) = list(found)[:2]
+            p1, p2 = kinds.index(k1), kinds.index(k2)
+            raise TypeError(
+                f"{name} mixes ids of different kinds: {_describe(arr[p1])} at position {p1} "
+                f"and {_describe(arr[p2])} at position {p2}; raw ids are compared exactly, so "
+                "make them all integers or all strings (e.g. with .astype(str))"
+            )
+        kind = kinds[0]
+        if kind == "int":
+            return _ints_to_array(name, arr)
+        if kind == "str":
+            strings = arr.astype(str)
+            # numpy's fixed-width strings drop trailing NULs, which would merge "a\0" and "a"
+            if np.any(np.strings.str_len(strings) != np.fromiter(map(len, arr), np.int64)):
+                raise ValueError(f"{name} has ids ending in NUL ('\\x00'), which numpy cannot keep")
+            return strings
+        arr = np.array(list(arr))  # a homogeneous object array: report its natural dtype
+    kind = arr.dtype.kind
+    if kind in "iu":
+        if kind == "u" and int(arr.max()) > _INT64_MAX:
+            return arr.astype(np.uint64)
+        return arr.astype(np.int64, copy=False)
+    if kind == "U":
+        return arr
+    advice = {
+        "f": "; if they are whole numbers convert them with .astype(np.int64) (a pandas "
+        "column of ints with missing values turns into floats: drop or fill those first)",
+        "b": "; booleans would make at most two ids",
+        "S": "; decode the bytes to str first",
+    }.get(kind, "")
+    raise TypeError(f"{name} must be integers or strings; got dtype {arr.dtype}{advice}")
+
+
+class IdMap:
+    """The one-to-one map between raw ids and dense indices ``0 .. size - 1``.
+
+    Index ``k`` has raw id ``ids[k]``.  The ids may come in any order; lookups
+    use a sorted copy and the positions that sort them, so finding ``q`` costs
+    :math:`O(\\log n)` (a binary search) and never assumes the ids are sorted.
+
+    Parameters
+    ----------
+    kind : str
+        What the ids name (``"user"``, ``"item"``, ``"movie"``): used in messages.
+    ids : array_like of int or str, optional
+        The raw ids, one per index, all distinct, all integers or all strings
+        (see the module docstring).  ``None``: the indices are the ids.
+    size : int, optional
+        Number of indices when ``ids`` is ``None``.
+
+    Attributes
+    ----------
+    ids : ndarray of int64, uint64 or str, or None
+        Read-only.  Integers are int64 unless some exceed its range (then uint64).
+    size : int
+    """
+
+    def __init__(self, kind: str, ids: Any = None, size: int | None = None) -> None:
+        self.kind = kind
+        if ids is None:
+            self.ids = None
+            self.size = int(size)
+            return
+        ids = np.array(_as_raw_ids(f"{kind}_ids", ids))  # a copy: it is made read-only
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        repeat = sorted_ids[1:] == sorted_ids[:-1]
+        if repeat.any():
+            raise ValueError(
+                f"{kind}_ids must be unique; {int(repeat.sum())} repeat "
+                f"(first: {sorted_ids[1:][repeat][0]!r})"
+            )
+        for arr in (ids, order, sorted_ids):
+            arr.setflags(write=False)
+        self.ids, self.size = ids, int(ids.size)
+        self._order, self._sorted = order, sorted_ids
+
+    @property
+    def id_kind(self) -> str:
+        """``"integers"`` or ``"strings"``: the kind of id that lookups accept."""
+        return "integers" if self.ids is None or self.ids.dtype.kind in "iu" else "strings"
+
+    # ---------------------------------------------------------------- raw -> index
+    def index(self, raw_id: Any) -> int:
+        """Dense index of the raw id ``raw_id``.
+
+        Raises
+        ------
+        TypeError
+            If ``raw_id`` is not of the ids' kind (a string when they are integers, ...).
+        KeyError
+            If no index has that id.
+        """
+        if isinstance(raw_id, np.ndarray) and raw_id.ndim == 0:
+            raw_id = raw_id[()]
+        if isinstance(raw_id, (list, tuple, np.ndarray)):
+            raise TypeError(
+                f"{self.kind}_index takes one id; use {self.kind}_indices for a sequence"
+            )
+        query = np.empty(1, dtype=object)
+        query[0] = raw_id
+        return int(self._find(query, scalar=True)[0])
+
+    def indices(self, raw_ids: Any) -> np.ndarray:
+        """Dense indices (int64, same shape) of an array of raw ids; all must be known."""
+        query = np.asarray(raw_ids)
+        return self._find(query.ravel(), scalar=False).reshape(query.shape)
+
+    def _find(self, query: np.ndarray, scalar: bool) -> np.ndarray:
+        if query.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        want = "int" if self.id_kind == "integers" else "str"
+        original = query
+        try:
+            query = _as_raw_ids(f"{self.kind} ids", query)
+        except (TypeError, ValueError):
+            query = np.asarray(query, dtype=object)  # reported element by element below
+        if query.dtype.kind not in ("iu" if want == "int" else "U"):
+            pos = next((k for k, x in enumerate(query) if _kind_of(x) != want), None)
+            if pos is not None:
+                raise TypeError(self._wrong_kind(query[pos], pos, scalar))
+            # integers, some beyond 64 bits: those cannot be ids, the others are looked up
+            dtype = np.uint64 if self.ids is not None and self.ids.dtype == np.uint64 else np.int64
+            info = np.iinfo(dtype)
+            fits = np.array([int(info.min) <= int(x) <= int(info.max) for x in query])
+            query = np.array([int(x) if ok else 0 for x, ok in zip(query, fits)], dtype=dtype)
+            found, result = self._locate(query)
+            found &= fits
+        else:
+            found, result = self._locate(query)
+        if not found.all():
+            first = _plain(original[np.flatnonzero(~found)[0]])
+            if self.ids is None:
+                where = f"(ids are the indices 0..{self.size - 1})"
+                raise KeyError(f"no {self.kind} with id {first!r} {where}")
+            if scalar:
+                raise KeyError(f"no {self.kind} with raw id {first!r}")
+            raise KeyError(
+                f"{int((~found).sum())} of the {found.size} {self.kind} ids are unknown "
+                f"(first: {first!r})"
+            )
+        return result
+
+    def _locate(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each id of ``query`` (ints or strings, as the ids) is found, and its index."""
+        if self.ids is None:
+            found = (query >= 0) & (query < self.size)
+            return found, np.where(found, query, 0).astype(np.int64)
+        # int64 and uint64 only meet through float64 in numpy, which rounds above 2**53,
+        # so a query of the other signedness is compared in the ids' dtype after masking
+        # the values that dtype cannot hold (those are never found)
+        dtype = self.ids.dtype
+        comparable = np.ones(query.size, dtype=bool)
+        if dtype.kind in "iu" and query.dtype != dtype:
+            if dtype == np.int64:  # a uint64 query
+                comparable = query <= np.uint64(_INT64_MAX)
+            else:  # uint64 ids, an int64 query
+                comparable = query >= 0
+            query = np.where(comparable, query, 0).astype(dtype)
+        pos = np.minimum(np.searchsorted(self._sorted, query), self.size - 1)
+        return comparable & (self._sorted[pos] == query), self._order[pos]
+
+    def _wrong_kind(self, x: Any, pos: int, scalar: bool) -> str:
+        x = _plain(x)
+        where = "" if scalar else f" at position {pos}"
+        message = f"{self.kind} ids are {self.id_kind}; got {_describe(x)}{where}"
+        if self.ids is None:
+            message = (
+                f"{self.kind} ids are the integer indices 0..{self.size - 1} (the ratings "
+                f"were built without raw ids); got {_describe(x)}{where}"
+            )
+        kind = _kind_of(x)
+        whole = (kind == "str" and x.strip().lstrip("+-").isdigit()) or (
+            kind == "float" and float(x).is_integer()
+        )
+        if self.id_kind == "integers" and whole:
+            message += f" — pass {int(x)}"
+        elif self.id_kind == "strings" and kind == "int":
+            message += f" — pass {str(int(x))!r}"
+        return message
+
+    # ---------------------------------------------------------------- index -> raw
+    def id(self, index: Any) -> Any:
+        """Raw id of index ``index``, as a Python ``int`` or ``str``."""
+        if isinstance(index, np.ndarray) and index.ndim == 0:
+            index = index[()]
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"index must be an int; got {type(index).__name__}")
+        if not 0 <= index < self.size:
+            raise ValueError(f"index {index} is out of range for {self.size} {self.kind}s")
+        return int(index) if self.ids is None else self.ids[int(index)].item()
+
+    def ids_of(self, indices: Any) -> np.ndarray:
+        """Raw ids (same shape) of an array of indices, e.g. the items of a top-k list."""
+        arr = np.asarray(indices)
+        flat = _as_index_array("indices", arr.ravel())
+        bad = (flat < 0) | (flat >= self.size)
+        if bad.any():
+            raise ValueError(
+                f"indices has {int(bad.sum())} values out of range for {self.size} "
+                f"{self.kind}s (first: {int(flat[bad][0])})"
+            )
+        found = flat if self.ids is None else self.ids[flat]
+        return found.reshape(arr.shape)
+
+
+# ------------------------------------------------------------------------- Ratings
 class Ratings:
     """Observed ratings :math:`\\{(i, j, R_{ij}) : (i, j) \\in \\Omega\\}` of an ``m x n`` matrix.
 
     Parameters
     ----------
     users, items : array_like of int, shape (nnz,)
-        0-based user and item indices of each rating.
+        0-based user and item indices of each rating (any integer dtype whose
+        values fit in int64).  Raw ids (strings, database ids) go through
+        :meth:`from_ids` or :meth:`from_pandas` instead.
     values : array_like of float, shape (nnz,)
         The ratings :math:`R_{ij}`; must be finite.
     n_users, n_items : int, optional
@@ -74,14 +393,15 @@ class Ratings:
         in this set (a test split, say) so that indices stay comparable.
     timestamps : array_like of int, shape (nnz,), optional
         When each rating was made (e.g. Unix seconds).
-    duplicates : {"raise", "mean", "last"}, default "raise"
+    duplicates : {"raise", "mean", "last"}, default="raise"
         What to do when a ``(user, item)`` pair occurs more than once:
         ``"raise"`` refuses the input and says how many pairs repeat,
         ``"mean"`` keeps one rating with the mean value (and the latest
         timestamp), ``"last"`` keeps the one that comes last in the input.
     user_ids, item_ids : array_like, optional
-        Raw identifiers: ``user_ids[i]`` is the raw id of user index ``i``.
-        Set by :meth:`from_ids`; ``None`` when the indices are the ids.
+        Raw identifiers: ``user_ids[i]`` is the raw id of user index ``i``, in any
+        order, all distinct, all integers or all strings.  Set by :meth:`from_ids`;
+        ``None`` when the indices are the ids.
 
     Attributes
     ----------
@@ -89,9 +409,24 @@ class Ratings:
     values : ndarray of float64
     timestamps : ndarray of int64 or None
     n_users, n_items : int
+    user_ids, item_ids : ndarray or None
+        The raw ids (read-only), integers (int64, or uint64 beyond its range) or
+        strings, exactly as the data had them.
 
     Notes
     -----
+    **Raw ids.**  Ids keep the kind the data had, and lookups take that kind
+    only: MovieLens' ids are integers, so ``r.user_index(196)`` is user 196's
+    index and ``r.user_index("196")`` is a :class:`TypeError` that says to pass
+    ``196``.  Going there and back::
+
+        u = r.user_index(196)                    # raw id -> index
+        items = r.item_indices([242, 302])       # many raw ids -> indices
+        r.item_ids_of(items)                     # indices (any shape) -> raw ids
+        r.user_id(u)                             # index -> raw id (196)
+
+    Without raw ids (built from indices) the ids are the indices themselves.
+
     The arrays are read-only, so a ``Ratings`` can be shared by splits and
     models without copies and without surprises.  Entries are kept in the
     order given (after merging duplicates, in order of first occurrence).
@@ -110,19 +445,16 @@ class Ratings:
         user_ids: Any = None,
         item_ids: Any = None,
     ) -> None:
-        users = _as_index_array("users", users)
-        items = _as_index_array("items", items)
-        values = np.asarray(values)
-        if values.ndim != 1:
-            raise ValueError(f"values must be 1-D; got an array of shape {values.shape}")
-        if not (np.issubdtype(values.dtype, np.number) or values.size == 0) or values.dtype == bool:
-            raise TypeError(f"values must be numbers; got dtype {values.dtype}")
-        if np.iscomplexobj(values):
-            raise TypeError("values must be real numbers; got complex values")
-        values = values.astype(np.float64, copy=False)
+        hint = (
+            " — raw ids (strings, database ids, anything but 0-based indices) go through "
+            "Ratings.from_ids(user_ids, item_ids, values), which numbers them 0..n-1"
+        )
+        users = _as_index_array("users", users, hint=hint)
+        items = _as_index_array("items", items, hint=hint)
+        values = _as_values("values", values)
         lengths = {"users": users.size, "items": items.size, "values": values.size}
         if timestamps is not None:
-            timestamps = _as_index_array("timestamps", timestamps)
+            timestamps = _as_timestamps("timestamps", timestamps)
             lengths["timestamps"] = timestamps.size
         if len(set(lengths.values())) != 1:
             raise ValueError(
@@ -148,29 +480,30 @@ class Ratings:
         )
         self.users, self.items, self.values = users, items, values
         self.timestamps = timestamps
-        self.user_ids = self._check_ids("user_ids", user_ids, self.n_users)
-        self.item_ids = self._check_ids("item_ids", item_ids, self.n_items)
+        self._user_map = self._id_map("user", user_ids, self.n_users)
+        self._item_map = self._id_map("item", item_ids, self.n_items)
         for arr in (self.users, self.items, self.values, self.timestamps):
             if arr is not None:
                 arr.setflags(write=False)
 
     # ------------------------------------------------------------------ build
     def _merge_duplicates(self, users, items, values, timestamps, policy):
-        key = users * self.n_items + items
-        order = np.argsort(key, kind="stable")
-        sorted_key = key[order]
-        repeated = sorted_key[1:] == sorted_key[:-1]
+        # sort by (user, item) with two keys, not one key users * n_items + items,
+        # which overflows int64 for huge index spaces (n_users = 10**12, say)
+        order = np.lexsort((items, users))  # stable: equal pairs stay in input order
+        sorted_users, sorted_items = users[order], items[order]
+        repeated = (sorted_users[1:] == sorted_users[:-1]) & (sorted_items[1:] == sorted_items[:-1])
         if not repeated.any():
             return users.copy(), items.copy(), values.copy(), (
                 None if timestamps is None else timestamps.copy()
             )
-        n_pairs = np.unique(sorted_key[1:][repeated]).size
+        n_pairs = int(np.count_nonzero(repeated & ~np.concatenate([[False], repeated[:-1]])))
         n_extra = int(repeated.sum())
         if policy == "raise":
-            first = int(sorted_key[1:][repeated][0])
+            first = int(np.flatnonzero(repeated)[0]) + 1
             raise ValueError(
                 f"{n_pairs} (user, item) pairs occur more than once ({n_extra} extra ratings; "
-                f"first: user {first // self.n_items}, item {first % self.n_items}); "
+                f"first: user {sorted_users[first]}, item {sorted_items[first]}); "
                 "pass duplicates='mean' or duplicates='last' to merge them"
             )
         # group id of each entry, in sorted order, then back in input order
@@ -179,8 +512,9 @@ class Ratings:
         group[order] = group_sorted
         n_groups = int(group_sorted[-1]) + 1
         # keep groups in order of first occurrence in the input
-        first_pos = np.full(n_groups, len(key))
-        np.minimum.at(first_pos, group, np.arange(len(key)))
+        n = users.size
+        first_pos = np.full(n_groups, n)
+        np.minimum.at(first_pos, group, np.arange(n))
         if policy == "mean":
             counts = np.bincount(group, minlength=n_groups)
             merged = np.bincount(group, weights=values, minlength=n_groups) / counts
@@ -190,7 +524,7 @@ class Ratings:
                 np.maximum.at(new_ts, group, timestamps)
         else:  # "last": the entry that comes last in the input wins
             last_pos = np.full(n_groups, -1)
-            np.maximum.at(last_pos, group, np.arange(len(key)))
+            np.maximum.at(last_pos, group, np.arange(n))
             merged = values[last_pos]
             new_ts = None if timestamps is None else timestamps[last_pos]
         keep = np.argsort(first_pos, kind="stable")
@@ -203,45 +537,53 @@ class Ratings:
         )
 
     @staticmethod
-    def _check_ids(name: str, ids: Any, size: int) -> np.ndarray | None:
+    def _id_map(kind: str, ids: Any, size: int) -> IdMap:
         if ids is None:
-            return None
-        ids = np.array(ids)  # a copy: it is made read-only below
-        if ids.ndim != 1 or ids.size != size:
-            raise ValueError(f"{name} must be 1-D with one id per index ({size}); got shape {ids.shape}")
-        if np.unique(ids).size != ids.size:
-            raise ValueError(f"{name} must be unique; {ids.size - np.unique(ids).size} repeat")
-        ids.setflags(write=False)
-        return ids
+            return IdMap(kind, size=size)
+        shape = np.shape(ids)
+        if len(shape) != 1 or shape[0] != size:
+            raise ValueError(
+                f"{kind}_ids must be 1-D with one id per index ({size}); got shape {shape}"
+            )
+        return IdMap(kind, ids)
 
     @classmethod
     def from_ids(
         cls,
-        user_ids: Sequence[Any],
-        item_ids: Sequence[Any],
+        user_ids: Any,
+        item_ids: Any,
         values: Any,
         *,
         timestamps: Any = None,
         duplicates: str = "raise",
-    ) -> "Ratings":
-        """Build ratings from raw identifiers (strings or ints).
+    ) -> Ratings:
+        """Build ratings from the raw identifiers of each rating.
 
-        Raw ids are mapped to dense 0-based indices in sorted order of the
-        ids, so the mapping does not depend on the order of the rows.  The
-        maps are kept: ``r.user_ids[i]`` is the raw id of index ``i`` and
-        :meth:`user_index` goes the other way.
+        Raw ids are all integers or all strings (see the class notes); they are
+        mapped to dense 0-based indices in sorted order of the ids, so the
+        mapping does not depend on the order of the rows.  The maps are kept:
+        ``r.user_ids[i]`` is the raw id of index ``i`` and :meth:`user_index`
+        goes the other way.
+
+        Parameters
+        ----------
+        user_ids, item_ids : array_like of int or str, shape (nnz,)
+            Raw user and item id of each rating.
+        values, timestamps, duplicates
+            As in :class:`Ratings`.
         """
-        raw_u = np.asarray(user_ids)
-        raw_i = np.asarray(item_ids)
-        for name, raw in (("user_ids", raw_u), ("item_ids", raw_i)):
-            if raw.ndim != 1:
-                raise ValueError(f"{name} must be 1-D; got an array of shape {raw.shape}")
-            if raw.dtype.kind == "f":
-                raise TypeError(f"{name} must be strings or integers; got dtype {raw.dtype}")
-            if raw.dtype == object and any(x is None for x in raw):
-                raise ValueError(f"{name} contains None")
-        uniq_u, users = np.unique(raw_u, return_inverse=True)
-        uniq_i, items = np.unique(raw_i, return_inverse=True)
+        return cls._from_raw(
+            _as_raw_ids("user_ids", user_ids),
+            _as_raw_ids("item_ids", item_ids),
+            values,
+            timestamps,
+            duplicates,
+        )
+
+    @classmethod
+    def _from_raw(cls, raw_users, raw_items, values, timestamps, duplicates) -> Ratings:
+        uniq_u, users = np.unique(raw_users, return_inverse=True)
+        uniq_i, items = np.unique(raw_items, return_inverse=True)
         return cls(
             users.ravel(),
             items.ravel(),
@@ -253,16 +595,103 @@ class Ratings:
         )
 
     @classmethod
-    def from_sparse(cls, matrix: Any) -> "Ratings":
+    def from_pandas(
+        cls,
+        df: Any,
+        *,
+        user: Any = "user",
+        item: Any = "item",
+        rating: Any = "rating",
+        timestamp: Any = None,
+        duplicates: str = "raise",
+    ) -> Ratings:
+        """Build ratings from a pandas DataFrame with one row per rating.
+
+        The user and item columns hold raw ids (integers or strings, as in
+        :meth:`from_ids`); pandas is imported only here, so the package does not
+        need it otherwise.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+        user, item, rating : column label, default="user", "item", "rating"
+            The columns of the raw user ids, raw item ids and rating values.
+        timestamp : column label, optional
+            A column of integer timestamps (e.g. Unix seconds).
+        duplicates : {"raise", "mean", "last"}, default="raise"
+            As in :class:`Ratings`.
+
+        Raises
+        ------
+        ImportError
+            If pandas is not installed.
+        ValueError
+            If a column is absent or has missing values, or the data are invalid
+            as for :meth:`from_ids` (the message names the column).
+        """
+        try:
+            import pandas as pd
+        except ImportError as err:  # pragma: no cover - exercised only without pandas
+            raise ImportError(
+                "Ratings.from_pandas needs pandas, an optional dependency of recsys_tutorial; "
+                "install it with `pip install pandas`, or pass the columns' arrays to "
+                "Ratings.from_ids"
+            ) from err
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"df must be a pandas DataFrame; got {type(df).__name__}")
+        roles = {"user": user, "item": item, "rating": rating}
+        if timestamp is not None:
+            roles["timestamp"] = timestamp
+        columns = {}
+        for role, label in roles.items():
+            matches = int(np.count_nonzero(df.columns == label)) if np.ndim(label) == 0 else 0
+            if matches != 1:
+                problem = "is not a column of df" if matches == 0 else "names several columns"
+                raise ValueError(
+                    f"{role}={label!r} {problem}; df's columns are {list(df.columns)}"
+                )
+            column = df[label]
+            missing = column.isna().to_numpy()
+            if missing.any():
+                raise ValueError(
+                    f"{role} column {label!r} has {int(missing.sum())} missing values (first "
+                    f"at row {df.index[np.flatnonzero(missing)[0]]!r}); drop or fill them first"
+                )
+            columns[role] = column.to_numpy()
+        name = {role: f"{role} column {label!r}" for role, label in roles.items()}
+        return cls._from_raw(
+            _as_raw_ids(name["user"], columns["user"]),
+            _as_raw_ids(name["item"], columns["item"]),
+            _as_values(name["rating"], columns["rating"]),
+            None if timestamp is None else _as_timestamps(name["timestamp"], columns["timestamp"]),
+            duplicates,
+        )
+
+    @classmethod
+    def from_sparse(cls, matrix: Any, *, duplicates: str = "raise") -> Ratings:
         """Build ratings from the stored entries of a scipy sparse matrix.
 
         Every *stored* entry is a rating, including explicit zeros; the shape
-        gives ``n_users`` and ``n_items``.
+        gives ``n_users`` and ``n_items``.  A matrix may store a pair more than
+        once (a COO built from repeated triplets, a non-canonical CSR): those
+        entries are refused or merged by ``duplicates``, as in :class:`Ratings`,
+        never summed.
         """
         if not sp.issparse(matrix):
-            raise TypeError(f"matrix must be a scipy.sparse matrix or array; got {type(matrix).__name__}")
-        coo = sp.coo_matrix(matrix)  # repeated entries are refused by __init__, not summed
-        return cls(coo.row, coo.col, coo.data, n_users=coo.shape[0], n_items=coo.shape[1])
+            raise TypeError(
+                f"matrix must be a scipy.sparse matrix or array; got {type(matrix).__name__}"
+            )
+        coo = sp.coo_matrix(matrix)  # keeps repeated entries as they are stored
+        if coo.nnz == 0:
+            raise ValueError(f"matrix stores no entries (shape {coo.shape}): no ratings to hold")
+        return cls(
+            coo.row,
+            coo.col,
+            coo.data,
+            n_users=coo.shape[0],
+            n_items=coo.shape[1],
+            duplicates=duplicates,
+        )
 
     # ------------------------------------------------------------------ views
     def __len__(self) -> int:
@@ -273,6 +702,16 @@ class Ratings:
             f"Ratings({len(self)} ratings, {self.n_users} users x {self.n_items} items, "
             f"density {self.density:.4f})"
         )
+
+    @property
+    def user_ids(self) -> np.ndarray | None:
+        """Raw id of each user index (read-only), or ``None`` when the indices are the ids."""
+        return self._user_map.ids
+
+    @property
+    def item_ids(self) -> np.ndarray | None:
+        """Raw id of each item index (read-only), or ``None`` when the indices are the ids."""
+        return self._item_map.ids
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -300,45 +739,97 @@ class Ratings:
         """The ratings as an ``n_users x n_items`` CSC matrix (column = item)."""
         return sp.csc_matrix((self.values, (self.users, self.items)), shape=self.shape)
 
-    def subset(self, index: Any) -> "Ratings":
+    def subset(self, index: Any) -> Ratings:
         """The ratings at positions ``index`` (integer positions or a boolean mask).
 
-        The index spaces (``n_users``, ``n_items``, raw id maps) are kept, so a
+        Integer positions follow numpy (``-1`` is the last rating); a position
+        given twice is a repeated ``(user, item)`` pair and refused, as in
+        :class:`Ratings`.  The index spaces (``n_users``, ``n_items``, raw id maps) are kept, so a
         subset's indices mean the same users and items as the full set's.
+
+        Raises
+        ------
+        ValueError
+            If ``index`` selects nothing (a ``Ratings`` holds at least one rating),
+            is not 1-D, has positions out of range or a mask of the wrong length.
         """
         index = np.asarray(index)
+        if index.ndim != 1:
+            raise ValueError(f"index must be 1-D; got an array of shape {index.shape}")
+        n = len(self)
         if index.dtype == bool:
-            if index.shape != (len(self),):
-                raise ValueError(f"a boolean index must have shape ({len(self)},); got {index.shape}")
+            if index.shape != (n,):
+                raise ValueError(f"a boolean index must have shape ({n},); got {index.shape}")
             index = np.flatnonzero(index)
-        elif not np.issubdtype(index.dtype, np.integer):
-            raise TypeError(f"index must be integer positions or a boolean mask; got dtype {index.dtype}")
-        return Ratings(
+            if index.size == 0:
+                raise ValueError("index is an all-False mask: it selects no ratings, and a "
+                                 "Ratings holds at least one")
+        elif index.size == 0:
+            raise ValueError("index is empty: it selects no ratings, and a Ratings holds at "
+                             "least one")
+        elif index.dtype.kind not in "iu":
+            raise TypeError(
+                f"index must be integer positions or a boolean mask; got dtype {index.dtype}"
+            )
+        else:
+            bad = (index >= n) | (index < -n)
+            if bad.any():
+                raise ValueError(
+                    f"index has {int(bad.sum())} positions out of range for {n} ratings "
+                    f"(first: {int(index[bad][0])})"
+                )
+        result = Ratings(
             self.users[index],
             self.items[index],
             self.values[index],
             n_users=self.n_users,
             n_items=self.n_items,
             timestamps=None if self.timestamps is None else self.timestamps[index],
-            user_ids=self.user_ids,
-            item_ids=self.item_ids,
         )
+        result._user_map, result._item_map = self._user_map, self._item_map  # immutable: shared
+        return result
 
+    # ------------------------------------------------------------------ raw ids
     def user_index(self, raw_id: Any) -> int:
-        """Dense index of the user with raw id ``raw_id``."""
-        return self._lookup("user", self.user_ids, raw_id, self.n_users)
+        """Dense index of the user with raw id ``raw_id`` (an int or a str, as the ids are)."""
+        return self._user_map.index(raw_id)
 
     def item_index(self, raw_id: Any) -> int:
-        """Dense index of the item with raw id ``raw_id``."""
-        return self._lookup("item", self.item_ids, raw_id, self.n_items)
+        """Dense index of the item with raw id ``raw_id`` (an int or a str, as the ids are)."""
+        return self._item_map.index(raw_id)
 
-    @staticmethod
-    def _lookup(kind: str, ids: np.ndarray | None, raw_id: Any, size: int) -> int:
-        if ids is None:
-            if isinstance(raw_id, (int, np.integer)) and not isinstance(raw_id, bool) and 0 <= raw_id < size:
-                return int(raw_id)
-            raise KeyError(f"no {kind} with id {raw_id!r} (ids are the indices 0..{size - 1})")
-        pos = int(np.searchsorted(ids, raw_id))
-        if pos < ids.size and ids[pos] == raw_id:
-            return pos
-        raise KeyError(f"no {kind} with raw id {raw_id!r}")
+    def user_indices(self, raw_ids: Any) -> np.ndarray:
+        """Dense indices (int64, same shape) of many raw user ids; a :class:`KeyError`
+        names the first unknown one."""
+        return self._user_map.indices(raw_ids)
+
+    def item_indices(self, raw_ids: Any) -> np.ndarray:
+        """Dense indices (int64, same shape) of many raw item ids; a :class:`KeyError`
+        names the first unknown one."""
+        return self._item_map.indices(raw_ids)
+
+    def user_id(self, index: Any) -> Any:
+        """Raw id (a Python int or str) of user index ``index``."""
+        return self._user_map.id(index)
+
+    def item_id(self, index: Any) -> Any:
+        """Raw id (a Python int or str) of item index ``index``."""
+        return self._item_map.id(index)
+
+    def user_ids_of(self, indices: Any) -> np.ndarray:
+        """Raw ids (same shape) of an array of user indices."""
+        return self._user_map.ids_of(indices)
+
+    def item_ids_of(self, indices: Any) -> np.ndarray:
+        """Raw ids (same shape) of an array of item indices, e.g. a top-k list."""
+        return self._item_map.ids_of(indices)
+
+
+def _as_timestamps(name: str, values: Any) -> np.ndarray:
+    """Integer timestamps as int64; datetimes are refused with the conversion to use."""
+    if np.asarray(values).dtype.kind == "M":
+        raise TypeError(
+            f"{name} must be integers (e.g. Unix seconds); got dtype {np.asarray(values).dtype}: "
+            "convert with values.astype('datetime64[s]').astype(np.int64)"
+        )
+    return _as_index_array(name, values)

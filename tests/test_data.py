@@ -74,9 +74,9 @@ def test_from_ids_with_int_ids_and_index_lookup_without_ids():
 
 
 def test_from_ids_rejects_float_ids_and_none():
-    with pytest.raises(TypeError, match="user_ids must be strings or integers"):
+    with pytest.raises(TypeError, match="user_ids must be integers or strings; got dtype float64"):
         rt.Ratings.from_ids([1.5, 2.0], [1, 2], [1, 2])
-    with pytest.raises(ValueError, match="item_ids contains None"):
+    with pytest.raises(ValueError, match=r"item_ids has a missing value \(None\) at position 1"):
         rt.Ratings.from_ids([1, 2], ["a", None], [1, 2])
     with pytest.raises(ValueError, match="user_ids must be 1-D"):
         rt.Ratings.from_ids([[1, 2]], [1, 2], [1, 2])
