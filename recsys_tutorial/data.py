@@ -146,6 +146,14 @@ def _ints_to_array(name: str, arr: np.ndarray) -> np.ndarray:
     )
 
 
+def _as_id_array(values: Any) -> np.ndarray:
+    """``values`` as an array; a list or tuple as objects, since numpy would coerce a mixed
+    list to one type (``[1, "1"]`` to two strings ``"1"``, ``[1, True]`` to ``[1, 1]``)."""
+    if isinstance(values, (list, tuple)):
+        return np.asarray(values, dtype=object)
+    return np.asarray(values)
+
+
 def _as_raw_ids(name: str, values: Any) -> np.ndarray:
     """Return raw ids as a 1-D array of one kind: int64 (or uint64), or numpy strings.
 
@@ -155,7 +163,7 @@ def _as_raw_ids(name: str, values: Any) -> np.ndarray:
     values.  Floats, booleans, bytes and mixes are refused, since equal-comparing
     values of different types (``1``, ``1.0``, ``True``) would merge distinct ids.
     """
-    arr = np.asarray(values)
+    arr = _as_id_array(values)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D; got an array of shape {arr.shape}")
     if arr.dtype.kind == "T":  # numpy's variable-width StringDType: inspect like objects
@@ -163,11 +171,15 @@ def _as_raw_ids(name: str, values: Any) -> np.ndarray:
     if arr.size == 0:
         return np.zeros(0, dtype=np.int64)
     if arr.dtype.kind == "O":
-        kinds = [_kind_of(x) for x in arr]
+        types = set(map(type, arr))
+        # the common cases in one pass over the types, not a classification of each id
+        kinds = ["int"] if types <= {int} else ["str"] if types <= {str} else None
+        if kinds is None:
+            kinds = [_kind_of(x) for x in arr]
         found = dict.fromkeys(kinds)  # in order of first appearance
         if "missing" in found:
             pos = kinds.index("missing")
-            raise ValueError(f"{name} has a missing value ({arr[pos]!r}) at position {pos}")
+            raise ValueError(f"{name} has a missing value ({_plain(arr[pos])!r}) at position {pos}")
         if len(found) > 1:
             (k1, k2) = list(found)[:2]
             p1, p2 = kinds.index(k1), kinds.index(k2)
@@ -185,21 +197,26 @@ def _as_raw_ids(name: str, values: Any) -> np.ndarray:
             if np.any(np.strings.str_len(strings) != np.fromiter(map(len, arr), np.int64)):
                 raise ValueError(f"{name} has ids ending in NUL ('\\x00'), which numpy cannot keep")
             return strings
-        arr = np.array(list(arr))  # a homogeneous object array: report its natural dtype
-    kind = arr.dtype.kind
-    if kind in "iu":
-        if kind == "u" and int(arr.max()) > _INT64_MAX:
-            return arr.astype(np.uint64)
-        return arr.astype(np.int64, copy=False)
-    if kind == "U":
-        return arr
+    else:
+        kind = {"i": "int", "u": "int", "U": "str", "f": "float", "b": "bool", "S": "bytes"}.get(
+            arr.dtype.kind, str(arr.dtype)
+        )
+        if kind == "int":
+            if arr.dtype.kind == "u" and int(arr.max()) > _INT64_MAX:
+                return arr.astype(np.uint64)
+            return arr.astype(np.int64, copy=False)
+        if kind == "str":
+            return arr
     advice = {
-        "f": "; if they are whole numbers convert them with .astype(np.int64) (a pandas "
+        "float": "; if they are whole numbers convert them with .astype(np.int64) (a pandas "
         "column of ints with missing values turns into floats: drop or fill those first)",
-        "b": "; booleans would make at most two ids",
-        "S": "; decode the bytes to str first",
+        "bool": "; booleans would make at most two ids",
+        "bytes": "; decode the bytes to str first",
     }.get(kind, "")
-    raise TypeError(f"{name} must be integers or strings; got dtype {arr.dtype}{advice}")
+    raise TypeError(
+        f"{name} must be integers or strings; got {kind} values (first: {_plain(arr[0])!r})"
+        f"{advice}"
+    )
 
 
 class IdMap:
@@ -239,7 +256,7 @@ class IdMap:
         if repeat.any():
             raise ValueError(
                 f"{kind}_ids must be unique; {int(repeat.sum())} repeat "
-                f"(first: {sorted_ids[1:][repeat][0]!r})"
+                f"(first: {_plain(sorted_ids[1:][repeat][0])!r})"
             )
         for arr in (ids, order, sorted_ids):
             arr.setflags(write=False)
@@ -274,7 +291,7 @@ class IdMap:
 
     def indices(self, raw_ids: Any) -> np.ndarray:
         """Dense indices (int64, same shape) of an array of raw ids; all must be known."""
-        query = np.asarray(raw_ids)
+        query = _as_id_array(raw_ids)
         return self._find(query.ravel(), scalar=False).reshape(query.shape)
 
     def _find(self, query: np.ndarray, scalar: bool) -> np.ndarray:
