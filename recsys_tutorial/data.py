@@ -50,8 +50,10 @@ def _as_index_array(name: str, values: Any, *, hint: str = "") -> np.ndarray:
         raise ValueError(f"{name} must be 1-D; got an array of shape {arr.shape}")
     if arr.size == 0:  # np.asarray([]) is float64: an empty list is no wrong type
         return np.zeros(0, dtype=np.int64)
-    if arr.dtype.kind == "O" and all(_kind_of(x) == "int" for x in arr):
-        arr = _ints_to_array(name, arr)
+    if arr.dtype.kind in "fO":  # a list of Python ints beyond int64 becomes floats or objects
+        objects = _as_id_array(values) if arr.dtype.kind == "f" else arr
+        if all(_kind_of(x) == "int" for x in objects):
+            arr = _ints_to_array(name, objects)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer indices; got dtype {arr.dtype}{hint}")
     if arr.dtype.kind == "u" and int(arr.max()) > _INT64_MAX:

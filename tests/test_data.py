@@ -497,3 +497,194 @@ def test_movielens_titles_by_raw_id(movielens):
         movies.title("50")
     with pytest.raises(KeyError, match="no movie with raw id 1683"):
         movies.title(1683)
+
+
+# ------------------------------------------------------------------- from_pandas
+def raw_triples(r):
+    """The ratings as a sorted list of (raw user, raw item, value): independent of numbering."""
+    return sorted(zip(r.user_ids_of(r.users).tolist(), r.item_ids_of(r.items).tolist(),
+                      r.values.tolist()))
+
+
+def test_from_pandas_reads_the_named_columns():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({
+        "userId": [196, 186, 196, 22],
+        "movieId": [242, 302, 377, 377],
+        "stars": [3, 3, 1, 5],
+        "ts": [881250949, 891717742, 878887116, 880606923],
+        "other": ["x", "y", "z", "w"],
+    }, index=[10, 11, 12, 13])
+    r = rt.Ratings.from_pandas(df, user="userId", item="movieId", rating="stars", timestamp="ts")
+    expected = sorted(zip(df.userId.tolist(), df.movieId.tolist(), df.stars.astype(float)))
+    assert raw_triples(r) == expected
+    np.testing.assert_array_equal(r.user_ids, [22, 186, 196])  # raw ids kept as integers
+    assert r.user_ids.dtype == np.int64 and r.user_index(196) == 2
+    np.testing.assert_array_equal(r.timestamps, df.ts)  # rows keep their order
+    assert rt.Ratings.from_pandas(df.rename(columns={"userId": "user", "movieId": "item",
+                                                     "stars": "rating"})).timestamps is None
+
+
+@pytest.mark.parametrize("dtype", ["str", "object", "category", "string[python]"])
+def test_from_pandas_with_string_ids_of_every_pandas_flavour(dtype):
+    pd = pytest.importorskip("pandas")
+    users = ["ann", "bo", "ann", "1"]
+    df = pd.DataFrame({"user": pd.Series(users, dtype=dtype),
+                       "item": pd.Series(["x", "x", "y", "x"], dtype=dtype),
+                       "rating": [4.5, 2.0, 3.0, 1.0]})
+    r = rt.Ratings.from_pandas(df)
+    assert raw_triples(r) == sorted(zip(users, ["x", "x", "y", "x"], [4.5, 2.0, 3.0, 1.0]))
+    assert r.user_index("1") == 0 and r.user_ids.dtype.kind == "U"
+
+
+def test_from_pandas_nullable_integers_and_duplicates():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"user": pd.array([1, 2, 1], dtype="Int64"),
+                       "item": pd.array([5, 5, 5], dtype="UInt8"),
+                       "rating": pd.array([1.0, 2.0, 4.0], dtype="Float64")})
+    with pytest.raises(ValueError, match="1 \\(user, item\\) pairs occur more than once"):
+        rt.Ratings.from_pandas(df)
+    r = rt.Ratings.from_pandas(df, duplicates="mean")
+    assert raw_triples(r) == [(1, 5, 2.5), (2, 5, 2.0)]
+
+
+def test_from_pandas_refuses_bad_columns_naming_them():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"user": [1, 2], "item": ["a", "b"], "rating": [1.0, 2.0],
+                       "when": pd.to_datetime([0, 1], unit="s")}, index=["r1", "r2"])
+    with pytest.raises(ValueError, match=r"user='uid' is not a column of df; df's columns are "
+                                         r"\['user', 'item', 'rating', 'when'\]"):
+        rt.Ratings.from_pandas(df, user="uid")
+    twice = pd.concat([df, df[["user"]]], axis=1)
+    with pytest.raises(ValueError, match="user='user' names several columns"):
+        rt.Ratings.from_pandas(twice)
+    with_gap = df.assign(rating=[1.0, None])
+    with pytest.raises(ValueError, match=r"rating column 'rating' has 1 missing values \(first "
+                                         r"at row 'r2'\); drop or fill them first"):
+        rt.Ratings.from_pandas(with_gap)
+    with pytest.raises(ValueError, match="item column 'item' has 1 missing values"):
+        rt.Ratings.from_pandas(df.assign(item=["a", None]))
+    mixed = df.assign(user=pd.Series([1, "1"], dtype=object, index=df.index))
+    with pytest.raises(TypeError, match="user column 'user' mixes ids of different kinds"):
+        rt.Ratings.from_pandas(mixed)
+    with pytest.raises(TypeError, match=r"user column 'user' must be integers or strings; got "
+                                        r"float values"):
+        rt.Ratings.from_pandas(df.assign(user=[1.0, 2.0]))
+    with pytest.raises(TypeError, match="rating column 'rating' must be numbers"):
+        rt.Ratings.from_pandas(df.assign(rating=["good", "bad"]))
+    with pytest.raises(TypeError, match=r"timestamp column 'when' must be integers \(e\.g\. Unix "
+                                        r"seconds\); got dtype datetime64"):
+        rt.Ratings.from_pandas(df, timestamp="when")
+    with pytest.raises(TypeError, match="df must be a pandas DataFrame; got dict"):
+        rt.Ratings.from_pandas({"user": [1], "item": [1], "rating": [1.0]})
+
+
+def test_from_pandas_without_pandas_says_how_to_get_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # makes `import pandas` fail
+    with pytest.raises(ImportError, match=r"needs pandas.*pip install pandas.*Ratings\.from_ids"):
+        rt.Ratings.from_pandas(object())
+
+
+# ------------------------------------------------------------------- from_sparse
+def test_from_sparse_merges_repeated_entries_as_its_error_suggests():
+    # a COO built from triplets stores (0, 1) twice and (1, 0) once; never summed
+    coo = sp.coo_matrix(([1.0, 2.0, 4.0], ([0, 1, 0], [1, 0, 1])), shape=(2, 3))
+    with pytest.raises(ValueError, match="pass duplicates='mean' or duplicates='last'"):
+        rt.Ratings.from_sparse(coo)
+    mean = rt.Ratings.from_sparse(coo, duplicates="mean")
+    assert triples(mean) == [(0, 1, 2.5), (1, 0, 2.0)] and mean.shape == (2, 3)
+    last = rt.Ratings.from_sparse(coo, duplicates="last")
+    assert triples(last) == [(0, 1, 4.0), (1, 0, 2.0)]
+    # a non-canonical CSR (row 0 stores column 2 twice) is read the same way
+    csr = sp.csr_matrix((np.array([5.0, 1.0, 3.0]), np.array([2, 2, 0]), np.array([0, 2, 3])),
+                        shape=(2, 4))
+    assert not csr.has_canonical_format
+    assert triples(rt.Ratings.from_sparse(csr, duplicates="mean")) == [(0, 2, 3.0), (1, 0, 3.0)]
+    with pytest.raises(ValueError, match="duplicates must be one of"):
+        rt.Ratings.from_sparse(coo, duplicates="sum")
+    with pytest.raises(ValueError, match=r"matrix stores no entries \(shape \(3, 2\)\)"):
+        rt.Ratings.from_sparse(sp.csr_matrix((3, 2)))
+
+
+# ------------------------------------------------ integer dtypes and huge index spaces
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
+                                   np.uint64])
+def test_any_integer_dtype_gives_the_same_ratings(dtype):
+    users, items = [3, 0, 120], [7, 1, 0]
+    r = rt.Ratings(np.array(users, dtype=dtype), np.array(items, dtype=dtype), [1, 2, 3],
+                   timestamps=np.array([5, 6, 7], dtype=dtype))
+    assert r.users.dtype == r.items.dtype == r.timestamps.dtype == np.int64
+    assert triples(r) == sorted(zip(users, items, [1.0, 2.0, 3.0])) and r.shape == (121, 8)
+
+
+def test_integers_beyond_int64_are_refused_not_wrapped():
+    too_big = np.array([0, 2**63], dtype=np.uint64)  # astype(int64) would make it -2**63
+    with pytest.raises(ValueError, match=r"users holds values beyond the int64 range \(largest: "
+                                         r"9223372036854775808\)"):
+        rt.Ratings(too_big, [0, 1], [1, 2])
+    with pytest.raises(ValueError, match="timestamps holds values beyond the int64 range"):
+        rt.Ratings([0, 1], [0, 1], [1, 2], timestamps=too_big)
+    with pytest.raises(ValueError, match="users holds values beyond the int64 range"):
+        rt.Ratings([0, 2**63], [0, 1], [1, 2])  # Python ints: numpy would make them floats
+    with pytest.raises(ValueError, match=r"n_users must be in \[1, 2\*\*63 - 1\]"):
+        rt.Ratings([0], [0], [1], n_users=2**63)
+    with pytest.raises(ValueError, match=r"n_items must be in \[1, 2\*\*63 - 1\] \(indices "
+                                         r"are int64\); got 0"):
+        rt.Ratings([0], [0], [1], n_items=0)
+
+
+def test_raw_ids_that_are_not_indices_point_to_from_ids():
+    for bad, dtype in ((["196", "186"], "<U3"), ([1.0, 2.0], "float64")):
+        with pytest.raises(TypeError, match=rf"users must hold integer indices; got dtype {dtype} "
+                                            r"— raw ids .* go through Ratings\.from_ids"):
+            rt.Ratings(bad, [0, 1], [1, 2])
+    with pytest.raises(TypeError, match="items must hold integer indices; got dtype object"):
+        rt.Ratings([0, 1], np.array(["a", 1], dtype=object), [1, 2])
+    # an object array of ints is indices all the same
+    assert triples(rt.Ratings(np.array([1, 0], dtype=object), [0, 0], [1, 2])) == [
+        (0, 0, 2.0), (1, 0, 1.0)]
+
+
+def test_huge_index_spaces_do_not_overflow_the_duplicate_check():
+    # users * n_items + items wraps around 2**64: with n_items = 2**32 the pairs (0, 5) and
+    # (2**32, 5) share that key, so a one-key check would call two distinct pairs a duplicate
+    keys = np.array([0, 2**32]) * 2**32 + np.array([5, 5])  # int64 arithmetic wraps silently
+    assert keys[0] == keys[1]
+    r = rt.Ratings([0, 2**32], [5, 5], [1.0, 2.0], n_items=2**32)
+    assert triples(r) == [(0, 5, 1.0), (2**32, 5, 2.0)] and r.shape == (2**32 + 1, 2**32)
+    # and true duplicates in a space of 10**12 x 10**8 are found and merged correctly
+    rng = np.random.default_rng(3)
+    users = rng.choice([0, 10**12 - 1, 123_456_789_012], size=60)
+    items = rng.choice([0, 10**8 - 1, 77], size=60)
+    values = rng.integers(1, 6, size=60).astype(float)
+    merged = rt.Ratings(users, items, values, n_users=10**12, n_items=10**8, duplicates="mean")
+    groups = {}
+    for u, i, v in zip(users.tolist(), items.tolist(), values.tolist()):
+        groups.setdefault((u, i), []).append(v)
+    assert triples(merged) == sorted((u, i, float(np.mean(v))) for (u, i), v in groups.items())
+    n_repeated = sum(len(v) > 1 for v in groups.values())
+    with pytest.raises(ValueError, match=rf"^{n_repeated} \(user, item\) pairs occur more than"):
+        rt.Ratings(users, items, values, n_users=10**12, n_items=10**8)
+
+
+# ------------------------------------------------------------------ empty selections
+def test_empty_and_out_of_range_selections_are_refused_naming_index():
+    r = rt.Ratings([0, 1, 2], [0, 1, 0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="index is empty: it selects no ratings"):
+        r.subset([])
+    with pytest.raises(ValueError, match="index is empty"):
+        r.subset(np.array([], dtype=np.int64))
+    with pytest.raises(ValueError, match="index is an all-False mask: it selects no ratings"):
+        r.subset(r.values > 10)
+    with pytest.raises(ValueError, match=r"index has 2 positions out of range for 3 ratings "
+                                         r"\(first: 3\)"):
+        r.subset([3, 0, -4])
+    with pytest.raises(ValueError, match=r"index must be 1-D; got an array of shape \(\)"):
+        r.subset(1)
+    with pytest.raises(ValueError, match=r"index must be 1-D; got an array of shape \(1, 2\)"):
+        r.subset([[0, 1]])
+    # numpy's negative positions count from the end; unsigned positions are positions
+    assert triples(r.subset([-1])) == [(2, 0, 3.0)]
+    assert triples(r.subset(np.array([2, 0], dtype=np.uint8))) == [(0, 0, 1.0), (2, 0, 3.0)]
