@@ -1,4 +1,4 @@
-"""Explicit feedback as validated COO triplets, and the maps between raw ids and indices.
+"""Explicit feedback as validated COO triplets.
 
 A :class:`Ratings` object holds the observed entries of the feedback matrix
 :math:`R \\in \\mathbb{R}^{m \\times n}`: for each observed pair
@@ -7,14 +7,10 @@ value :math:`R_{ij}` (and optionally a timestamp).  Indices are 0-based and
 dense: users are ``0 .. n_users - 1`` and items ``0 .. n_items - 1``.  When the
 data come with raw identifiers (strings, database ids), :meth:`Ratings.from_ids`
 (or :meth:`Ratings.from_pandas`) maps them to dense indices and keeps the maps
-both ways, in an :class:`IdMap`.
+both ways, in an :class:`~recsys_tutorial.ids.IdMap`.
 
-Raw ids keep the kind the data had: they are either all integers (MovieLens'
-numeric ids) or all strings, never a mix, and they are compared exactly.  Asking
-for an id of the other kind (the string ``"196"`` when the ids are integers) is a
-:class:`TypeError` that says which kind to pass.  Floats and booleans are
-refused as ids, because ``1``, ``1.0`` and ``True`` compare equal in Python and
-numpy and would silently become one user.
+Raw ids keep the kind the data had: all integers (MovieLens' numeric ids) or
+all strings, never a mix; :mod:`recsys_tutorial.ids` states the convention.
 
 Every constructor validates its input and raises a :class:`ValueError` (or a
 :class:`TypeError` for the wrong kind of input) that names the argument and the
@@ -24,17 +20,17 @@ error unless a policy is asked for explicitly.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["IdMap", "Ratings"]
+from .ids import IdMap, as_id_array, as_raw_ids, ints_to_array, kind_of
+
+__all__ = ["Ratings"]
 
 _DUPLICATE_POLICIES = ("raise", "mean", "last")
 _INT64_MAX = int(np.iinfo(np.int64).max)
-_UINT64_MAX = int(np.iinfo(np.uint64).max)
 
 
 # ------------------------------------------------------------------ indices and values
@@ -51,9 +47,9 @@ def _as_index_array(name: str, values: Any, *, hint: str = "") -> np.ndarray:
     if arr.size == 0:  # np.asarray([]) is float64: an empty list is no wrong type
         return np.zeros(0, dtype=np.int64)
     if arr.dtype.kind in "fO":  # a list of Python ints beyond int64 becomes floats or objects
-        objects = _as_id_array(values) if arr.dtype.kind == "f" else arr
-        if all(_kind_of(x) == "int" for x in objects):
-            arr = _ints_to_array(name, objects)
+        objects = as_id_array(values) if arr.dtype.kind == "f" else arr
+        if all(kind_of(x) == "int" for x in objects):
+            arr = ints_to_array(name, objects)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer indices; got dtype {arr.dtype}{hint}")
     if arr.dtype.kind == "u" and int(arr.max()) > _INT64_MAX:
@@ -74,6 +70,16 @@ def _as_values(name: str, values: Any) -> np.ndarray:
     if np.iscomplexobj(values):
         raise TypeError(f"{name} must be real numbers; got complex values")
     return values.astype(np.float64, copy=False)
+
+
+def _as_timestamps(name: str, values: Any) -> np.ndarray:
+    """Integer timestamps as int64; datetimes are refused with the conversion to use."""
+    if np.asarray(values).dtype.kind == "M":
+        raise TypeError(
+            f"{name} must be integers (e.g. Unix seconds); got dtype {np.asarray(values).dtype}: "
+            "convert with values.astype('datetime64[s]').astype(np.int64)"
+        )
+    return _as_index_array(name, values)
 
 
 def _check_size(name: str, size: Any) -> int:
@@ -104,294 +110,6 @@ def _check_range(name: str, idx: np.ndarray, size: int | None, size_name: str) -
             f"(largest: {needed - 1})"
         )
     return size
-
-
-# ------------------------------------------------------------------------ raw ids
-def _kind_of(x: Any) -> str:
-    """The kind of one raw id: "int", "str", "float", "bool", "missing", or a type name."""
-    if isinstance(x, (bool, np.bool_)):  # before int: bool is a subclass of int
-        return "bool"
-    if isinstance(x, (int, np.integer)):
-        return "int"
-    if isinstance(x, str):  # np.str_ too
-        return "str"
-    if x is None or type(x).__name__ in ("NAType", "NaTType"):
-        return "missing"
-    if isinstance(x, (float, np.floating)):
-        return "missing" if math.isnan(x) else "float"
-    return type(x).__name__
-
-
-def _plain(x: Any) -> Any:
-    """A numpy scalar as the Python scalar it holds (so messages show 196, not np.int64(196))."""
-    return x.item() if isinstance(x, np.generic) else x
-
-
-def _describe(x: Any) -> str:
-    """``x`` in words, for error messages: "the string '196'", "the float 1.0", ..."""
-    x = _plain(x)
-    kind = _kind_of(x)
-    words = {"int": "integer", "str": "string", "missing": "missing value"}.get(kind, kind)
-    return f"the {words} {x!r}" if kind != "missing" else f"a missing value ({x!r})"
-
-
-def _ints_to_array(name: str, arr: np.ndarray) -> np.ndarray:
-    """Python/numpy ints (an object array) as int64, or uint64 when some exceed int64."""
-    ints = [int(x) for x in arr]
-    lo, hi = min(ints), max(ints)
-    if lo >= -_INT64_MAX - 1 and hi <= _INT64_MAX:
-        return np.array(ints, dtype=np.int64)
-    if lo >= 0 and hi <= _UINT64_MAX:
-        return np.array(ints, dtype=np.uint64)
-    raise ValueError(
-        f"{name} holds integers that fit neither int64 nor uint64 (range {lo} .. {hi})"
-    )
-
-
-def _as_id_array(values: Any) -> np.ndarray:
-    """``values`` as an array; a list or tuple as objects, since numpy would coerce a mixed
-    list to one type (``[1, "1"]`` to two strings ``"1"``, ``[1, True]`` to ``[1, 1]``)."""
-    if isinstance(values, (list, tuple)):
-        return np.asarray(values, dtype=object)
-    return np.asarray(values)
-
-
-def _as_raw_ids(name: str, values: Any) -> np.ndarray:
-    """Return raw ids as a 1-D array of one kind: int64 (or uint64), or numpy strings.
-
-    Repeats are allowed (these are the ids of each rating, or a query).  An object
-    array (a pandas column, a list mixing numpy and Python scalars) is inspected
-    element by element: it must hold only ints or only strings, without missing
-    values.  Floats, booleans, bytes and mixes are refused, since equal-comparing
-    values of different types (``1``, ``1.0``, ``True``) would merge distinct ids.
-    """
-    arr = _as_id_array(values)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D; got an array of shape {arr.shape}")
-    if arr.dtype.kind == "T":  # numpy's variable-width StringDType: inspect like objects
-        arr = arr.astype(object)
-    if arr.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    if arr.dtype.kind == "O":
-        types = set(map(type, arr))
-        # the common cases in one pass over the types, not a classification of each id
-        kinds = ["int"] if types <= {int} else ["str"] if types <= {str} else None
-        if kinds is None:
-            kinds = [_kind_of(x) for x in arr]
-        found = dict.fromkeys(kinds)  # in order of first appearance
-        if "missing" in found:
-            pos = kinds.index("missing")
-            raise ValueError(f"{name} has a missing value ({_plain(arr[pos])!r}) at position {pos}")
-        if len(found) > 1:
-            (k1, k2) = list(found)[:2]
-            p1, p2 = kinds.index(k1), kinds.index(k2)
-            raise TypeError(
-                f"{name} mixes ids of different kinds: {_describe(arr[p1])} at position {p1} "
-                f"and {_describe(arr[p2])} at position {p2}; raw ids are compared exactly, so "
-                "make them all integers or all strings (e.g. with .astype(str))"
-            )
-        kind = kinds[0]
-        if kind == "int":
-            return _ints_to_array(name, arr)
-        if kind == "str":
-            strings = arr.astype(str)
-            # numpy's fixed-width strings drop trailing NULs, which would merge "a\0" and "a"
-            if np.any(np.strings.str_len(strings) != np.fromiter(map(len, arr), np.int64)):
-                raise ValueError(f"{name} has ids ending in NUL ('\\x00'), which numpy cannot keep")
-            return strings
-    else:
-        kind = {"i": "int", "u": "int", "U": "str", "f": "float", "b": "bool", "S": "bytes"}.get(
-            arr.dtype.kind, str(arr.dtype)
-        )
-        if kind == "int":
-            if arr.dtype.kind == "u" and int(arr.max()) > _INT64_MAX:
-                return arr.astype(np.uint64)
-            return arr.astype(np.int64, copy=False)
-        if kind == "str":
-            return arr
-    advice = {
-        "float": "; if they are whole numbers convert them with .astype(np.int64) (a pandas "
-        "column of ints with missing values turns into floats: drop or fill those first)",
-        "bool": "; booleans would make at most two ids",
-        "bytes": "; decode the bytes to str first",
-    }.get(kind, "")
-    raise TypeError(
-        f"{name} must be integers or strings; got {kind} values (first: {_plain(arr[0])!r})"
-        f"{advice}"
-    )
-
-
-class IdMap:
-    """The one-to-one map between raw ids and dense indices ``0 .. size - 1``.
-
-    Index ``k`` has raw id ``ids[k]``.  The ids may come in any order; lookups
-    use a sorted copy and the positions that sort them, so finding ``q`` costs
-    :math:`O(\\log n)` (a binary search) and never assumes the ids are sorted.
-
-    Parameters
-    ----------
-    kind : str
-        What the ids name (``"user"``, ``"item"``, ``"movie"``): used in messages.
-    ids : array_like of int or str, optional
-        The raw ids, one per index, all distinct, all integers or all strings
-        (see the module docstring).  ``None``: the indices are the ids.
-    size : int, optional
-        Number of indices when ``ids`` is ``None``.
-
-    Attributes
-    ----------
-    ids : ndarray of int64, uint64 or str, or None
-        Read-only.  Integers are int64 unless some exceed its range (then uint64).
-    size : int
-    """
-
-    def __init__(self, kind: str, ids: Any = None, size: int | None = None) -> None:
-        self.kind = kind
-        if ids is None:
-            self.ids = None
-            self.size = int(size)
-            return
-        ids = np.array(_as_raw_ids(f"{kind}_ids", ids))  # a copy: it is made read-only
-        order = np.argsort(ids, kind="stable")
-        sorted_ids = ids[order]
-        repeat = sorted_ids[1:] == sorted_ids[:-1]
-        if repeat.any():
-            raise ValueError(
-                f"{kind}_ids must be unique; {int(repeat.sum())} repeat "
-                f"(first: {_plain(sorted_ids[1:][repeat][0])!r})"
-            )
-        for arr in (ids, order, sorted_ids):
-            arr.setflags(write=False)
-        self.ids, self.size = ids, int(ids.size)
-        self._order, self._sorted = order, sorted_ids
-
-    @property
-    def id_kind(self) -> str:
-        """``"integers"`` or ``"strings"``: the kind of id that lookups accept."""
-        return "integers" if self.ids is None or self.ids.dtype.kind in "iu" else "strings"
-
-    # ---------------------------------------------------------------- raw -> index
-    def index(self, raw_id: Any) -> int:
-        """Dense index of the raw id ``raw_id``.
-
-        Raises
-        ------
-        TypeError
-            If ``raw_id`` is not of the ids' kind (a string when they are integers, ...).
-        KeyError
-            If no index has that id.
-        """
-        if isinstance(raw_id, np.ndarray) and raw_id.ndim == 0:
-            raw_id = raw_id[()]
-        if isinstance(raw_id, (list, tuple, np.ndarray)):
-            raise TypeError(
-                f"{self.kind}_index takes one id; use {self.kind}_indices for a sequence"
-            )
-        query = np.empty(1, dtype=object)
-        query[0] = raw_id
-        return int(self._find(query, scalar=True)[0])
-
-    def indices(self, raw_ids: Any) -> np.ndarray:
-        """Dense indices (int64, same shape) of an array of raw ids; all must be known."""
-        query = _as_id_array(raw_ids)
-        return self._find(query.ravel(), scalar=False).reshape(query.shape)
-
-    def _find(self, query: np.ndarray, scalar: bool) -> np.ndarray:
-        if query.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        want = "int" if self.id_kind == "integers" else "str"
-        original = query
-        try:
-            query = _as_raw_ids(f"{self.kind} ids", query)
-        except (TypeError, ValueError):
-            query = np.asarray(query, dtype=object)  # reported element by element below
-        if query.dtype.kind not in ("iu" if want == "int" else "U"):
-            pos = next((k for k, x in enumerate(query) if _kind_of(x) != want), None)
-            if pos is not None:
-                raise TypeError(self._wrong_kind(query[pos], pos, scalar))
-            # integers, some beyond 64 bits: those cannot be ids, the others are looked up
-            dtype = np.uint64 if self.ids is not None and self.ids.dtype == np.uint64 else np.int64
-            info = np.iinfo(dtype)
-            fits = np.array([int(info.min) <= int(x) <= int(info.max) for x in query])
-            query = np.array([int(x) if ok else 0 for x, ok in zip(query, fits)], dtype=dtype)
-            found, result = self._locate(query)
-            found &= fits
-        else:
-            found, result = self._locate(query)
-        if not found.all():
-            first = _plain(original[np.flatnonzero(~found)[0]])
-            if self.ids is None:
-                where = f"(ids are the indices 0..{self.size - 1})"
-                raise KeyError(f"no {self.kind} with id {first!r} {where}")
-            if scalar:
-                raise KeyError(f"no {self.kind} with raw id {first!r}")
-            raise KeyError(
-                f"{int((~found).sum())} of the {found.size} {self.kind} ids are unknown "
-                f"(first: {first!r})"
-            )
-        return result
-
-    def _locate(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where each id of ``query`` (ints or strings, as the ids) is found, and its index."""
-        if self.ids is None:
-            found = (query >= 0) & (query < self.size)
-            return found, np.where(found, query, 0).astype(np.int64)
-        # int64 and uint64 only meet through float64 in numpy, which rounds above 2**53,
-        # so a query of the other signedness is compared in the ids' dtype after masking
-        # the values that dtype cannot hold (those are never found)
-        dtype = self.ids.dtype
-        comparable = np.ones(query.size, dtype=bool)
-        if dtype.kind in "iu" and query.dtype != dtype:
-            if dtype == np.int64:  # a uint64 query
-                comparable = query <= np.uint64(_INT64_MAX)
-            else:  # uint64 ids, an int64 query
-                comparable = query >= 0
-            query = np.where(comparable, query, 0).astype(dtype)
-        pos = np.minimum(np.searchsorted(self._sorted, query), self.size - 1)
-        return comparable & (self._sorted[pos] == query), self._order[pos]
-
-    def _wrong_kind(self, x: Any, pos: int, scalar: bool) -> str:
-        x = _plain(x)
-        where = "" if scalar else f" at position {pos}"
-        message = f"{self.kind} ids are {self.id_kind}; got {_describe(x)}{where}"
-        if self.ids is None:
-            message = (
-                f"{self.kind} ids are the integer indices 0..{self.size - 1} (the ratings "
-                f"were built without raw ids); got {_describe(x)}{where}"
-            )
-        kind = _kind_of(x)
-        whole = (kind == "str" and x.strip().lstrip("+-").isdigit()) or (
-            kind == "float" and float(x).is_integer()
-        )
-        if self.id_kind == "integers" and whole:
-            message += f" — pass {int(x)}"
-        elif self.id_kind == "strings" and kind == "int":
-            message += f" — pass {str(int(x))!r}"
-        return message
-
-    # ---------------------------------------------------------------- index -> raw
-    def id(self, index: Any) -> Any:
-        """Raw id of index ``index``, as a Python ``int`` or ``str``."""
-        if isinstance(index, np.ndarray) and index.ndim == 0:
-            index = index[()]
-        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"index must be an int; got {type(index).__name__}")
-        if not 0 <= index < self.size:
-            raise ValueError(f"index {index} is out of range for {self.size} {self.kind}s")
-        return int(index) if self.ids is None else self.ids[int(index)].item()
-
-    def ids_of(self, indices: Any) -> np.ndarray:
-        """Raw ids (same shape) of an array of indices, e.g. the items of a top-k list."""
-        arr = np.asarray(indices)
-        flat = _as_index_array("indices", arr.ravel())
-        bad = (flat < 0) | (flat >= self.size)
-        if bad.any():
-            raise ValueError(
-                f"indices has {int(bad.sum())} values out of range for {self.size} "
-                f"{self.kind}s (first: {int(flat[bad][0])})"
-            )
-        found = flat if self.ids is None else self.ids[flat]
-        return found.reshape(arr.shape)
 
 
 # ------------------------------------------------------------------------- Ratings
@@ -592,8 +310,8 @@ class Ratings:
             As in :class:`Ratings`.
         """
         return cls._from_raw(
-            _as_raw_ids("user_ids", user_ids),
-            _as_raw_ids("item_ids", item_ids),
+            as_raw_ids("user_ids", user_ids),
+            as_raw_ids("item_ids", item_ids),
             values,
             timestamps,
             duplicates,
@@ -679,8 +397,8 @@ class Ratings:
             columns[role] = column.to_numpy()
         name = {role: f"{role} column {label!r}" for role, label in roles.items()}
         return cls._from_raw(
-            _as_raw_ids(name["user"], columns["user"]),
-            _as_raw_ids(name["item"], columns["item"]),
+            as_raw_ids(name["user"], columns["user"]),
+            as_raw_ids(name["item"], columns["item"]),
             _as_values(name["rating"], columns["rating"]),
             None if timestamp is None else _as_timestamps(name["timestamp"], columns["timestamp"]),
             duplicates,
@@ -843,12 +561,3 @@ class Ratings:
         """Raw ids (same shape) of an array of item indices, e.g. a top-k list."""
         return self._item_map.ids_of(indices)
 
-
-def _as_timestamps(name: str, values: Any) -> np.ndarray:
-    """Integer timestamps as int64; datetimes are refused with the conversion to use."""
-    if np.asarray(values).dtype.kind == "M":
-        raise TypeError(
-            f"{name} must be integers (e.g. Unix seconds); got dtype {np.asarray(values).dtype}: "
-            "convert with values.astype('datetime64[s]').astype(np.int64)"
-        )
-    return _as_index_array(name, values)

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .data import IdMap, Ratings
+from .data import Ratings
+from .ids import IdMap
 from .utils import check_random_state
 
 __all__ = [

@@ -336,7 +336,8 @@ def test_movielens_ids_are_integers_and_strings_get_a_helpful_type_error(moviele
         r.item_index(None)
     with pytest.raises(TypeError, match=r"got the string '242' at position 1 — pass 242"):
         r.item_indices([1, "242"])
-    with pytest.raises(TypeError, match="user_index takes one id; use user_indices"):
+    with pytest.raises(TypeError, match="one user id expected; got a list: look up many ids at "
+                                        "once with user_indices"):
         r.user_index([196])
     with pytest.raises(KeyError, match="no user with raw id 0"):
         r.user_index(0)  # MovieLens ids start at 1
