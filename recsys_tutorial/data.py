@@ -20,6 +20,7 @@ error unless a policy is asked for explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -381,7 +382,10 @@ class Ratings:
             roles["timestamp"] = timestamp
         columns = {}
         for role, label in roles.items():
-            matches = int(np.count_nonzero(df.columns == label)) if np.ndim(label) == 0 else 0
+            # compared one by one, so a tuple names one column of a MultiIndex and an
+            # unhashable label (a list would select several columns) names none
+            hashable = isinstance(label, Hashable)
+            matches = sum(1 for column in df.columns if column == label) if hashable else 0
             if matches != 1:
                 problem = "is not a column of df" if matches == 0 else "names several columns"
                 raise ValueError(

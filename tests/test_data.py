@@ -689,3 +689,16 @@ def test_empty_and_out_of_range_selections_are_refused_naming_index():
     # numpy's negative positions count from the end; unsigned positions are positions
     assert triples(r.subset([-1])) == [(2, 0, 3.0)]
     assert triples(r.subset(np.array([2, 0], dtype=np.uint8))) == [(0, 0, 1.0), (2, 0, 3.0)]
+
+
+def test_from_pandas_column_labels_of_any_hashable_kind():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame([[1, 10, 4.0], [2, 10, 5.0]],
+                      columns=pd.MultiIndex.from_tuples([("id", "u"), ("id", "i"), ("r", "")]))
+    r = rt.Ratings.from_pandas(df, user=("id", "u"), item=("id", "i"), rating=("r", ""))
+    assert raw_triples(r) == [(1, 10, 4.0), (2, 10, 5.0)]
+    numbered = pd.DataFrame({0: ["a", "b"], 1: ["x", "x"], 2: [1.0, 2.0]})
+    assert raw_triples(rt.Ratings.from_pandas(numbered, user=0, item=1, rating=2)) == [
+        ("a", "x", 1.0), ("b", "x", 2.0)]
+    with pytest.raises(ValueError, match=r"user=\[0, 1\] is not a column of df"):
+        rt.Ratings.from_pandas(numbered, user=[0, 1], item=1, rating=2)
