@@ -128,7 +128,10 @@ class Ratings:
     n_users, n_items : int, optional
         Sizes of the index spaces (``m`` and ``n``).  Default: one more than the
         largest index seen.  Give them when some users or items have no rating
-        in this set (a test split, say) so that indices stay comparable.
+        in this set (a test split, say) so that indices stay comparable.  At
+        most 2**63 - 1; a huge space with few ratings is valid, but per-user
+        arrays (``user_counts``, ``to_csr``, model factors) then cannot be
+        allocated: number sparse raw ids densely with :meth:`from_ids` instead.
     timestamps : array_like of int, shape (nnz,), optional
         When each rating was made (e.g. Unix seconds).
     duplicates : {"raise", "mean", "last"}, default="raise"
@@ -163,7 +166,9 @@ class Ratings:
         r.item_ids_of(items)                     # indices (any shape) -> raw ids
         r.user_id(u)                             # index -> raw id (196)
 
-    Without raw ids (built from indices) the ids are the indices themselves.
+    An unknown id is a :class:`KeyError` that names it; an index out of range
+    a :class:`ValueError`.  Without raw ids (built from indices) the ids are the
+    indices themselves.
 
     The arrays are read-only, so a ``Ratings`` can be shared by splits and
     models without copies and without surprises.  Entries are kept in the

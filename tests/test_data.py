@@ -401,6 +401,12 @@ def test_round_trip_from_raw_ids_to_indices_and_back():
     np.testing.assert_array_equal(r.user_ids_of(r.users), raw_users)
     np.testing.assert_array_equal(r.item_ids_of(r.items), raw_items)
     assert r.item_ids.dtype == np.int64 and r.user_ids.dtype.kind == "U"
+    # the numbering depends on the ids only, not on the order of the rows
+    perm = rng.permutation(len(pairs))
+    shuffled = rt.Ratings.from_ids(raw_users[perm], raw_items[perm], np.arange(len(pairs))[perm])
+    np.testing.assert_array_equal(shuffled.user_ids, sorted(set(raw_users)))
+    np.testing.assert_array_equal(shuffled.item_ids, sorted(set(raw_items.tolist())))
+    assert triples(shuffled) == triples(r)
 
 
 # ------------------------------------------------------- distinct raw ids stay distinct
