@@ -231,9 +231,13 @@ class Ratings:
 
     # ------------------------------------------------------------------ build
     def _merge_duplicates(self, users, items, values, timestamps, policy):
-        # sort by (user, item) with two keys, not one key users * n_items + items,
-        # which overflows int64 for huge index spaces (n_users = 10**12, say)
-        order = np.lexsort((items, users))  # stable: equal pairs stay in input order
+        # sort by (user, item), equal pairs in input order (both sorts are stable); the one
+        # key users * n_items + items is faster to sort but wraps around in int64 for huge
+        # index spaces (n_users = 10**12, say), where two keys are sorted instead
+        if self.n_users * self.n_items <= _INT64_MAX:  # Python ints: no overflow here
+            order = np.argsort(users * self.n_items + items, kind="stable")
+        else:
+            order = np.lexsort((items, users))
         sorted_users, sorted_items = users[order], items[order]
         repeated = (sorted_users[1:] == sorted_users[:-1]) & (sorted_items[1:] == sorted_items[:-1])
         if not repeated.any():

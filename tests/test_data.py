@@ -708,3 +708,23 @@ def test_from_pandas_column_labels_of_any_hashable_kind():
         ("a", "x", 1.0), ("b", "x", 2.0)]
     with pytest.raises(ValueError, match=r"user=\[0, 1\] is not a column of df"):
         rt.Ratings.from_pandas(numbered, user=[0, 1], item=1, rating=2)
+
+
+@pytest.mark.parametrize("policy", ["mean", "last"])
+def test_merging_is_the_same_in_small_and_huge_index_spaces(policy):
+    # small spaces sort one int64 key, huge ones two keys: the results must not differ
+    rng = np.random.default_rng(8)
+    users, items = rng.integers(0, 6, size=80), rng.integers(0, 5, size=80)
+    values, stamps = rng.integers(1, 6, size=80), rng.permutation(80)
+    small = rt.Ratings(users, items, values, timestamps=stamps, duplicates=policy)
+    huge = rt.Ratings(users, items, values, n_users=2**40, n_items=2**30, timestamps=stamps,
+                      duplicates=policy)
+    for name in ("users", "items", "values", "timestamps"):
+        np.testing.assert_array_equal(getattr(huge, name), getattr(small, name))
+    # and both match a dict built in input order (first occurrence fixes the order)
+    groups = {}
+    for u, i, v in zip(users.tolist(), items.tolist(), values.tolist()):
+        groups.setdefault((u, i), []).append(v)
+    merged = [np.mean(v) if policy == "mean" else v[-1] for v in groups.values()]
+    np.testing.assert_array_equal(small.users, [u for u, _ in groups])
+    np.testing.assert_allclose(small.values, merged, rtol=1e-15)
