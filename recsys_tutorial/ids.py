@@ -191,6 +191,13 @@ class IdMap:
         self.ids, self.size = ids, int(ids.size)
         self._order, self._sorted = order, sorted_ids
 
+    def __len__(self) -> int:
+        return self.size
+
+    def __repr__(self) -> str:
+        what = "the indices themselves" if self.ids is None else self.id_kind
+        return f"IdMap({self.size} {self.kind} ids: {what})"
+
     @property
     def id_kind(self) -> str:
         """``"integers"`` or ``"strings"``: the kind of id that lookups accept."""
@@ -260,6 +267,8 @@ class IdMap:
 
     def _locate(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each id of ``query`` (ints or strings, as the ids) is found, and its index."""
+        if self.size == 0:
+            return np.zeros(query.size, dtype=bool), np.zeros(query.size, dtype=np.int64)
         if self.ids is None:
             found = (query >= 0) & (query < self.size)
             return found, np.where(found, query, 0).astype(np.int64)

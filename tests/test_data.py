@@ -728,3 +728,18 @@ def test_merging_is_the_same_in_small_and_huge_index_spaces(policy):
     merged = [np.mean(v) if policy == "mean" else v[-1] for v in groups.values()]
     np.testing.assert_array_equal(small.users, [u for u, _ in groups])
     np.testing.assert_allclose(small.values, merged, rtol=1e-15)
+
+
+def test_id_map_on_its_own():
+    from recsys_tutorial.ids import IdMap
+
+    m = IdMap("movie", np.array([30, 10, 20], dtype=np.int16))
+    assert len(m) == 3 and repr(m) == "IdMap(3 movie ids: integers)" and m.ids.dtype == np.int64
+    assert [m.index(v) for v in (30, 10, 20)] == [0, 1, 2] and m.id(1) == 10
+    assert repr(IdMap("user", size=4)) == "IdMap(4 user ids: the indices themselves)"
+    empty = IdMap("tag", [])
+    assert len(empty) == 0 and empty.indices([]).shape == (0,)
+    with pytest.raises(KeyError, match="no tag with raw id 3"):
+        empty.index(3)
+    with pytest.raises(ValueError, match="must be 1-D"):
+        IdMap("tag", [["a"]])
