@@ -296,11 +296,13 @@ class IdMap:
                 f"were built without raw ids); got {describe(x)}{where}"
             )
         kind = kind_of(x)
-        whole = (kind == "str" and x.strip().lstrip("+-").isdigit()) or (
-            kind == "float" and float(x).is_integer()
-        )
-        if self.id_kind == "integers" and whole:
-            message += f" — pass {int(x)}"
+        if self.id_kind == "integers" and kind in ("str", "float"):
+            try:  # suggest the integer only when the value is exactly one ("196", 196.0)
+                as_int = int(x) if kind == "str" or float(x).is_integer() else None
+            except (ValueError, OverflowError):
+                as_int = None
+            if as_int is not None:
+                message += f" — pass {as_int}"
         elif self.id_kind == "strings" and kind == "int":
             message += f" — pass {str(int(x))!r}"
         return message

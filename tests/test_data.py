@@ -330,6 +330,9 @@ def test_movielens_ids_are_integers_and_strings_get_a_helpful_type_error(moviele
         r.user_index("196")
     with pytest.raises(TypeError, match=r"got the float 196\.0 — pass 196$"):
         r.user_index(196.0)
+    for not_an_int in ("abc", "²", 196.5):  # no integer to suggest
+        with pytest.raises(TypeError, match=f"got the (string|float) {not_an_int!r}$"):
+            r.user_index(not_an_int)
     with pytest.raises(TypeError, match="user ids are integers; got the bool True$"):
         r.user_index(True)
     with pytest.raises(TypeError, match=r"item ids are integers; got a missing value \(None\)"):
