@@ -16,12 +16,14 @@ import os
 import tempfile
 import urllib.request
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .data import Ratings
+from .ids import IdMap
 from .utils import check_random_state
 
 __all__ = [
@@ -177,7 +179,10 @@ def load_movielens_100k(data_home: str | os.PathLike | None = None) -> Ratings:
     Ratings
         With timestamps (Unix seconds).  Index ``i`` is the user with raw id
         ``i + 1`` and index ``j`` the movie with raw id ``j + 1`` (the raw ids
-        are kept in ``user_ids`` / ``item_ids``).
+        are kept in ``user_ids`` / ``item_ids``).  The raw ids are the integers
+        of ``u.data`` (int64), and lookups take integers: ``r.user_index(196)``
+        is user 196's index, while ``r.user_index("196")`` raises a
+        :class:`TypeError` that says to pass ``196``.
 
     Raises
     ------
@@ -194,12 +199,45 @@ def load_movielens_100k(data_home: str | os.PathLike | None = None) -> Ratings:
 
 @dataclass(frozen=True)
 class MovieInfo:
-    """Titles and genres of the MovieLens 100K movies, indexed like the ratings' items."""
+    """Titles and genres of the MovieLens 100K movies, indexed like the ratings' items.
+
+    Row ``j`` describes the movie with raw id ``ids[j]``, which is also item index
+    ``j`` of :func:`load_movielens_100k`.  The lookups by raw id go from a
+    recommender's output back to titles without index bookkeeping::
+
+        items, _ = model.recommend(r.user_index(196), k=5)   # item indices
+        movies.titles_of(r.item_ids_of(items))               # their titles
+    """
 
     titles: np.ndarray  #: str, shape (n_items,)
     years: np.ndarray  #: int, release year parsed from the title, -1 when absent
     genres: np.ndarray  #: bool, shape (n_items, 19)
     genre_names: tuple  #: the 19 genre names, in column order
+    ids: np.ndarray  #: int64, the raw movie id of each row
+    _map: IdMap = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.ids) != len(self.titles):
+            raise ValueError(
+                f"ids must have one id per title ({len(self.titles)}); got {len(self.ids)}"
+            )
+        object.__setattr__(self, "_map", IdMap("movie", self.ids))
+
+    def index(self, raw_id: Any) -> int:
+        """Row (= item index) of the movie with raw id ``raw_id`` (an int)."""
+        return self._map.index(raw_id)
+
+    def indices(self, raw_ids: Any) -> np.ndarray:
+        """Rows (int64, same shape) of many raw movie ids."""
+        return self._map.indices(raw_ids)
+
+    def title(self, raw_id: Any) -> str:
+        """Title of the movie with raw id ``raw_id``."""
+        return str(self.titles[self._map.index(raw_id)])
+
+    def titles_of(self, raw_ids: Any) -> np.ndarray:
+        """Titles (same shape) of many raw movie ids, e.g. the raw ids of a top-k list."""
+        return self.titles[self._map.indices(raw_ids)]
 
 
 def load_movielens_100k_movies(data_home: str | os.PathLike | None = None) -> MovieInfo:
@@ -215,11 +253,13 @@ def load_movielens_100k_movies(data_home: str | os.PathLike | None = None) -> Mo
         )
     ids = np.array([int(row[0]) for row in rows])
     if not np.array_equal(ids, np.arange(1, len(rows) + 1)):
-        raise ValueError(f"{folder / 'u.item'} is malformed: movie ids are not 1..{len(rows)} in order")
+        raise ValueError(
+            f"{folder / 'u.item'} is malformed: movie ids are not 1..{len(rows)} in order"
+        )
     titles = np.array([row[1].strip() for row in rows])
     years = np.array([_year(title) for title in titles])
     genres = np.array([[flag == "1" for flag in row[5:]] for row in rows], dtype=bool)
-    return MovieInfo(titles=titles, years=years, genres=genres, genre_names=GENRES)
+    return MovieInfo(titles=titles, years=years, genres=genres, genre_names=GENRES, ids=ids)
 
 
 def _year(title: str) -> int:
