@@ -18,3 +18,14 @@ def test_benchmark_prints_a_row_per_model():
     # the global mean predicts ratings; popularity only ranks
     assert rows["global-mean"].split("|")[2].strip() not in ("", "-")
     assert rows["popularity"].split("|")[2].strip() == "-"
+
+
+def test_topn_speed_benchmark_compares_the_two_paths():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "topn_speed.py"), "--quick"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("|") for line in result.stdout.splitlines() if line.startswith("| ") and "model" not in line]
+    assert [row[1].strip() for row in rows] == ["baseline", "mf-als"]
+    assert all(row[5].strip() == "True" for row in rows)  # the batched lists equal the one-user lists

@@ -417,3 +417,20 @@ def test_als_and_the_sampler_name_the_cause_when_the_data_overflow():
         rt.models.MatrixFactorization(solver="als", n_factors=2, random_state=0).fit(huge)
     with pytest.raises(RuntimeError, match="ratings' scale"):
         rt.models.BayesianPMF(n_factors=2, n_samples=3, burn_in=1, random_state=0).fit(huge)
+
+
+def test_raw_ids_end_to_end_from_a_movielens_user_to_titles(movielens):
+    """MovieLens user 196 -> recommendations -> raw movie ids -> titles, no index bookkeeping."""
+    model = rt.models.MatrixFactorization(random_state=0).fit(movielens)
+    movies = rt.datasets.load_movielens_100k_movies()
+    user = movielens.user_index(196)
+    items, scores = model.recommend(user, k=5)
+    raw_items = movielens.item_ids_of(items)
+    titles = movies.titles_of(raw_items)
+    assert len(titles) == 5 and all(isinstance(t, str) and t for t in titles)
+    # the way back: each raw id maps to the index it came from, and none was rated by 196
+    assert [movielens.item_index(raw) for raw in raw_items] == items.tolist()
+    rated = set(movielens.item_ids_of(movielens.items[movielens.users == user]).tolist())
+    assert not rated & set(raw_items.tolist())
+    with pytest.raises(TypeError, match="pass 196"):
+        movielens.user_index("196")

@@ -38,7 +38,7 @@ def test_map_estimate_is_a_stationary_point_of_the_log_posterior(synthetic, sigm
     # sigma_u^2 / sigma^2, would leave a large gradient).
     sigma, sigma_u, sigma_v = sigmas
     pmf = PMF(n_factors=2, sigma=sigma, sigma_u=sigma_u, sigma_v=sigma_v, center=False,
-              n_epochs=400, random_state=0).fit(synthetic)
+              n_epochs=400, tol=1e-15, random_state=0).fit(synthetic)
     U, V = pmf.user_factors_, pmf.item_factors_
 
     def logpost(flat):

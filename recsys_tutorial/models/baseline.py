@@ -16,7 +16,7 @@ class _CountsOnly(Recommender):
 
     Parameters
     ----------
-    random_state : None
+    random_state : None, default=None
         Accepted so that every model shares the interface; nothing is drawn.
     """
 
@@ -32,7 +32,7 @@ class GlobalMean(_CountsOnly):
 
     Parameters
     ----------
-    random_state : None
+    random_state : None, default=None
         Accepted so that every model shares the interface; nothing is drawn.
     """
 
@@ -131,7 +131,7 @@ class Popularity(_CountsOnly):
 
     Parameters
     ----------
-    random_state : None
+    random_state : None, default=None
         Accepted so that every model shares the interface; nothing is drawn.
     """
 

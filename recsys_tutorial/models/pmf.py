@@ -50,7 +50,7 @@ class PMF(FactorModel):
     solver, n_epochs, tol, lr, batch_size, init_std, random_state, verbose
         Passed to :class:`MatrixFactorization` (``None`` takes its defaults
         for the solver).  The MAP estimate is the optimum, so PMF trains until
-        an epoch changes the objective by less than ``tol`` (default=1e-12)
+        an epoch changes the objective by less than ``tol`` (default=1e-9)
         relative to its value, at most ``n_epochs`` (default=300) times, and warns if
         that is not enough.  Defaults: ``solver="als"``, ``lr=None``,
         ``batch_size=None``, ``init_std=0.1``, ``random_state=None``,
@@ -93,7 +93,7 @@ class PMF(FactorModel):
         center=True,
         solver="als",
         n_epochs=300,
-        tol=1e-12,
+        tol=1e-9,
         lr=None,
         batch_size=None,
         init_std=0.1,
