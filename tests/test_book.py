@@ -1,5 +1,6 @@
 """The book builds from its stored outputs with Sphinx warnings treated as errors."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -47,3 +48,16 @@ def test_every_chapter_in_the_toc_is_rendered_with_its_outputs(built_book):
             assert "<img" in html, f"{chapter}: no figure in the HTML"
             # a glued value that failed to resolve is rendered as an error message
             assert "glue" not in html.lower() or "could not find" not in html.lower()
+
+
+def test_math_is_served_from_the_book_itself(built_book):
+    # every page loads MathJax from the build's own _static/ (offline), never a CDN
+    pages = sorted(built_book.rglob("*.html"))
+    assert pages
+    for page in pages:
+        html = page.read_text()
+        sources = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', html, flags=re.I)
+        for src in sources:
+            assert "://" not in src, f"{page.name} loads MathJax from {src}"
+            assert (page.parent / src.split("?")[0]).is_file(), f"{page.name}: {src} missing"
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
