@@ -11,8 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
+_built_html: list[Path] = []  # the one build of this test session, once made
+
+
+def build_book(tmp_path_factory) -> Path:
+    """Build the HTML book once per test session (tests/test_browser.py reuses it)."""
+    if _built_html:
+        return _built_html[0]
     out = tmp_path_factory.mktemp("book")
     # copy the sources so a build never writes into the checkout under test
     src = out / "src"
@@ -24,7 +29,13 @@ def built_book(tmp_path_factory):
         text=True,
     )
     assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    return src / "_build" / "html"
+    _built_html.append(src / "_build" / "html")
+    return _built_html[0]
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    return build_book(tmp_path_factory)
 
 
 def test_book_builds_and_opens_on_the_preface(built_book):
