@@ -72,3 +72,24 @@ def test_math_is_served_from_the_book_itself(built_book):
             assert "://" not in src, f"{page.name} loads MathJax from {src}"
             assert (page.parent / src.split("?")[0]).is_file(), f"{page.name}: {src} missing"
     assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_the_api_appendix_documents_every_public_name(built_book):
+    import importlib
+
+    import recsys_tutorial
+
+    html = (built_book / "book" / "api.html").read_text()
+    documented = set(re.findall(r'<dt class="sig[^"]*" id="([^"]+)"', html))
+    linked = set(re.findall(r'<a class="reference internal" href="#([^"]+)"', html))
+    expected = []
+    for name in recsys_tutorial.__all__:
+        obj = getattr(recsys_tutorial, name)
+        if isinstance(obj, type(recsys_tutorial)):
+            expected += [f"{obj.__name__}.{member}" for member in obj.__all__]
+        else:  # a class re-exported at the top level is documented in its own module
+            expected.append(f"{obj.__module__}.{obj.__qualname__}")
+    assert len(expected) > 50
+    # every public name has its entry, and its module's summary table links to it
+    assert sorted(set(expected) - documented) == []
+    assert sorted(set(expected) - linked) == []

@@ -49,6 +49,9 @@ _EXPLODED = 1e3
 class MatrixFactorization(Recommender):
     """Matrix factorization :math:`R \\approx \\mu + b 1^\\top + 1 c^\\top + U V^\\top`.
 
+    A hyperparameter left at ``None`` takes the solver's default from
+    :data:`SOLVER_DEFAULTS`; the values used are in ``settings_`` after :meth:`fit`.
+
     Parameters
     ----------
     n_factors : int, optional
@@ -99,9 +102,6 @@ class MatrixFactorization(Recommender):
         Seeds the initialization and the SGD order: an int makes fits identical.
     verbose : bool
         Print the objective after each epoch (to stdout).
-
-    ``None`` takes the solver's default from :data:`SOLVER_DEFAULTS`; the
-    values used are in ``settings_`` after :meth:`fit`.
 
     Attributes
     ----------
