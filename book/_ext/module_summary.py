@@ -16,7 +16,7 @@ from sphinx.ext.autosummary import Autosummary
 
 
 class ModuleSummary(Autosummary):
-    """``autosummary`` over ``module.__all__``: one argument, the module's dotted name."""
+    """``autosummary`` over ``module.__all__`` (the argument: a module's name)."""
 
     required_arguments = 1
     has_content = False

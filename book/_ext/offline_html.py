@@ -13,7 +13,11 @@ from __future__ import annotations
 
 def _script_key(script):
     # an inline script has no file (None or '') and carries its code in ``body``
-    return (script.filename or "", script.priority, tuple(sorted(script.attributes.items())))
+    return (
+        script.filename or "",
+        script.priority,
+        tuple(sorted(script.attributes.items())),
+    )
 
 
 def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
