@@ -14,7 +14,18 @@ so the numerical core needs only numpy and scipy.
 
 import importlib
 
-from . import datasets, external, gradcheck, linalg, metrics, model_selection, models, objectives, validation
+from . import (
+    datasets,
+    external,
+    gradcheck,
+    ids,
+    linalg,
+    metrics,
+    model_selection,
+    models,
+    objectives,
+    validation,
+)
 from .data import Ratings
 
 __version__ = "0.1.0"
@@ -24,6 +35,7 @@ __all__ = [
     "datasets",
     "external",
     "gradcheck",
+    "ids",
     "linalg",
     "metrics",
     "model_selection",

@@ -1,5 +1,6 @@
 """The book builds from its stored outputs with Sphinx warnings treated as errors."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -10,8 +11,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
+_built_html: list[Path] = []  # the one build of this test session, once made
+
+
+def build_book(tmp_path_factory) -> Path:
+    """Build the HTML book once per test session (tests/test_browser.py reuses it)."""
+    if _built_html:
+        return _built_html[0]
     out = tmp_path_factory.mktemp("book")
     # copy the sources so a build never writes into the checkout under test
     src = out / "src"
@@ -23,7 +29,13 @@ def built_book(tmp_path_factory):
         text=True,
     )
     assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    return src / "_build" / "html"
+    _built_html.append(src / "_build" / "html")
+    return _built_html[0]
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    return build_book(tmp_path_factory)
 
 
 def test_book_builds_and_opens_on_the_preface(built_book):
@@ -47,3 +59,37 @@ def test_every_chapter_in_the_toc_is_rendered_with_its_outputs(built_book):
             assert "<img" in html, f"{chapter}: no figure in the HTML"
             # a glued value that failed to resolve is rendered as an error message
             assert "glue" not in html.lower() or "could not find" not in html.lower()
+
+
+def test_math_is_served_from_the_book_itself(built_book):
+    # every page loads MathJax from the build's own _static/ (offline), never a CDN
+    pages = sorted(built_book.rglob("*.html"))
+    assert pages
+    for page in pages:
+        html = page.read_text()
+        sources = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', html, flags=re.I)
+        for src in sources:
+            assert "://" not in src, f"{page.name} loads MathJax from {src}"
+            assert (page.parent / src.split("?")[0]).is_file(), f"{page.name}: {src} missing"
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_the_api_appendix_documents_every_public_name(built_book):
+    import importlib
+
+    import recsys_tutorial
+
+    html = (built_book / "book" / "api.html").read_text()
+    documented = set(re.findall(r'<dt class="sig[^"]*" id="([^"]+)"', html))
+    linked = set(re.findall(r'<a class="reference internal" href="#([^"]+)"', html))
+    expected = []
+    for name in recsys_tutorial.__all__:
+        obj = getattr(recsys_tutorial, name)
+        if isinstance(obj, type(recsys_tutorial)):
+            expected += [f"{obj.__name__}.{member}" for member in obj.__all__]
+        else:  # a class re-exported at the top level is documented in its own module
+            expected.append(f"{obj.__module__}.{obj.__qualname__}")
+    assert len(expected) > 50
+    # every public name has its entry, and its module's summary table links to it
+    assert sorted(set(expected) - documented) == []
+    assert sorted(set(expected) - linked) == []
