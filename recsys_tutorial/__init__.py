@@ -14,7 +14,17 @@ so the numerical core needs only numpy and scipy.
 
 import importlib
 
-from . import datasets, external, gradcheck, linalg, metrics, model_selection, models, objectives
+from . import (
+    datasets,
+    diagnostics,
+    external,
+    gradcheck,
+    linalg,
+    metrics,
+    model_selection,
+    models,
+    objectives,
+)
 from .data import Ratings
 
 __version__ = "0.1.0"
@@ -22,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Ratings",
     "datasets",
+    "diagnostics",
     "external",
     "gradcheck",
     "linalg",
