@@ -24,6 +24,7 @@ from . import (
     model_selection,
     models,
     objectives,
+    significance,
 )
 from .data import Ratings
 
@@ -41,6 +42,7 @@ __all__ = [
     "models",
     "objectives",
     "plotting",
+    "significance",
     "symbolic",
 ]
 
