@@ -44,9 +44,10 @@ monotone sequence).  For a stationary AR(1) chain with coefficient
 this on rank-normalized split chains; :func:`ess_tail` the smaller of the
 values for the indicators :math:`I(\\theta \\le q_{0.05})` and
 :math:`I(\\theta \\le q_{0.95})`, i.e. how well the 5 % and 95 % quantiles are
-estimated.  As in the paper's reference implementation, :math:`\\hat\\tau` is
-floored at :math:`1/\\log_{10}(MN)` so that antithetic chains cannot report
-an unbounded size.
+estimated.  As ArviZ does, :math:`\\hat\\tau` is floored at :math:`1/\\log_{10}(MN)` so
+that antithetic chains cannot report an unbounded size; unlike ArviZ, no
+term beyond the last positive pair is added, so the two can differ slightly
+for strongly autocorrelated chains.
 
 Quantities that do not vary at all (every draw of an entry equal) have no
 defined R-hat or ESS: their entries are ``nan``, the one case where these
