@@ -135,7 +135,8 @@ def tune_model(name, template, grids, fit, val):
 
 
 # ------------------------------------------------------------------ BPMF
-def bpmf_chains(train: rt.Ratings, n_chains: int, n_sweeps: int, n_pairs: int = 2000):
+def bpmf_chains(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "random",
+                n_pairs: int = 2000):
     """Traces of ``n_chains`` BayesianPMF chains (defaults otherwise) on ``train``, seeds 0, 1, ...
 
     Returns a dict of arrays shaped (n_chains, n_sweeps) -- training log-likelihood, alpha, mean
@@ -154,7 +155,8 @@ def bpmf_chains(train: rt.Ratings, n_chains: int, n_sweeps: int, n_pairs: int = 
     for chain in range(n_chains):
         t0 = time.perf_counter()
         # burn_in=0 keeps every sweep, so the traces start at the first one
-        model = rt.models.BayesianPMF(n_samples=n_sweeps, burn_in=0, random_state=chain)
+        model = rt.models.BayesianPMF(n_samples=n_sweeps, burn_in=0, init=init,
+                                      random_state=chain)
         model.fit(train)
         U, V, alpha = model.user_samples_, model.item_samples_, model.alpha_samples_
         residuals = train.values - model.offset_
@@ -174,11 +176,11 @@ def bpmf_chains(train: rt.Ratings, n_chains: int, n_sweeps: int, n_pairs: int = 
     return traces
 
 
-def bpmf_burn_in(train: rt.Ratings, n_chains: int, n_sweeps: int):
+def bpmf_burn_in(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "random"):
     """Print the diagnostics per candidate burn-in and return (choice or None, n_sweeps needed)."""
-    print(f"\n## bpmf: {n_chains} chains x {n_sweeps} sweeps on the training part "
+    print(f"\n## bpmf: {n_chains} chains x {n_sweeps} sweeps, init={init!r}, on the training part "
           "(no validation or test rating used)")
-    traces = bpmf_chains(train, n_chains, n_sweeps)
+    traces = bpmf_chains(train, n_chains, n_sweeps, init)
     scalars = ["log-likelihood", "alpha", "user scale", "item scale"]
     print("  mean over chains of each trace at some sweeps:")
     marks = [s for s in (1, 2, 5, 10, 20, 50, 100, 150, 200, 300, 400, 600, 800, 1000)
@@ -226,6 +228,9 @@ def main(argv=None) -> None:
                         help="subset of: als sgd gd pmf baseline bpmf")
     parser.add_argument("--bpmf-chains", type=int, default=4)
     parser.add_argument("--bpmf-sweeps", type=int, default=400)
+    parser.add_argument("--bpmf-init", choices=["random", "map"], default="random",
+                        help="starting point of the chains (the MAP start differs per seed only "
+                        "through the ALS initialization)")
     args = parser.parse_args(argv)
 
     plan = searches(args.quick)
@@ -244,7 +249,7 @@ def main(argv=None) -> None:
     bpmf = None
     if "bpmf" in names:
         chains, sweeps = (2, 30) if args.quick else (args.bpmf_chains, args.bpmf_sweeps)
-        bpmf = bpmf_burn_in(train, chains, sweeps)
+        bpmf = bpmf_burn_in(train, chains, sweeps, args.bpmf_init)
 
     print("\n## summary: validation choice against the current default")
     for name, default_params, default_score, best_params, best_score in summary:
