@@ -3,7 +3,7 @@
 Outer loop: the book's five folds, ``kfold(ratings, 5, random_state=0)``.  On
 each outer training part, every "tuned" row picks its hyperparameters by an
 inner 3-fold CV of that training part only (``kfold(train, 3, random_state=k)``,
-the *same* inner folds for every model) over a grid of the *same size* for
+the *same* inner folds for every model) over a grid of the *same size* (12 points) for
 both libraries; the chosen setting is refitted on the whole outer training
 part and scored once on the outer test fold, which nothing else has seen.
 "default" rows use each library's defaults.  This is the symmetric protocol
@@ -35,14 +35,18 @@ import numpy as np
 
 import recsys_tutorial as rt
 
-#: The grids: the same number of points (8) for every tuned row.  Surprise's around its
-#: defaults (SVD: 100 factors, lr 0.005, reg 0.02; BaselineOnly: reg_u 15, reg_i 10 with ALS).
+#: The grids: the same number of points (12) for every tuned row, each wide enough that the
+#: choice can fall inside it (a choice on an edge is flagged in the output).  Surprise's around
+#: its defaults (SVD: 100 factors, lr 0.005, reg 0.02; BaselineOnly: reg_u 15, reg_i 10).
+#: An earlier 8-point SVD grid (lr 0.005/0.01, reg 0.02/0.1) chose its corner lr 0.01, reg 0.1
+#: on every fold, hence these ranges.
 GRIDS = {
-    "ours ALS": {"n_factors": [5, 10], "reg": [0.6, 0.9, 1.2, 1.8]},
-    "ours Baseline": {"reg_user": [2.0, 5.0], "reg_item": [2.0, 5.0, 10.0, 15.0]},
-    "Surprise SVD": {"n_factors": [50, 100], "lr_all": [0.005, 0.01], "reg_all": [0.02, 0.1]},
-    "Surprise BaselineOnly": {"reg_u": [5, 15], "reg_i": [5, 10, 15, 25]},
+    "ours ALS": {"n_factors": [5, 10, 20], "reg": [0.6, 0.9, 1.2, 1.8]},
+    "ours Baseline": {"reg_user": [2.0, 5.0, 10.0], "reg_item": [1.0, 2.0, 5.0, 10.0]},
+    "Surprise SVD": {"n_factors": [50, 100], "lr_all": [0.01, 0.02], "reg_all": [0.05, 0.1, 0.2]},
+    "Surprise BaselineOnly": {"reg_u": [2, 5, 15], "reg_i": [2, 5, 10, 25]},
 }
+
 
 def _combos(grid):
     names = list(grid)
@@ -131,7 +135,7 @@ def main(argv=None) -> None:
 
     n_folds = len(folds)
     print(f"\nMovieLens 100K, nested CV: outer kfold(5, random_state=0), first {n_folds} folds; "
-          "inner kfold(train, 3, random_state=k); grids of 8 points")
+          "inner kfold(train, 3, random_state=k); grids of 12 points")
     header = f"| {'model':<32s} | " + " | ".join(f"fold {k + 1}" for k in range(n_folds))
     print(header + " | mean   |")
     print("|" + "-" * (len(header) + 8) + "|")
@@ -140,11 +144,16 @@ def main(argv=None) -> None:
         cells = [f"{s:.4f}" for s in scores] + ["  -   "] * (n_folds - len(scores))
         print(f"| {label:<32s} | " + " | ".join(cells) + f" | {np.mean(scores):.4f} |")
 
-    print("\nsettings chosen by the inner CV (per outer fold; inner mean RMSE):")
+    print("\nsettings chosen by the inner CV (per outer fold; inner mean RMSE; "
+          "'edge' marks a value at the end of an axis of 3 or more)")
     for name, picks in chosen.items():
-        text = "; ".join(", ".join(f"{k}={v:g}" for k, v in p.items()) + f" ({s:.4f})"
-                         for p, s in picks)
-        print(f"  {name}: {text}")
+        texts = []
+        for params, score in picks:
+            edges = [k for k, v in params.items()
+                     if len(GRIDS[name][k]) >= 3 and v in (min(GRIDS[name][k]), max(GRIDS[name][k]))]
+            texts.append(", ".join(f"{k}={v:g}" for k, v in params.items()) + f" ({score:.4f})"
+                         + (f" edge: {', '.join(edges)}" if edges else ""))
+        print(f"  {name}: " + "; ".join(texts))
 
     reference = "Surprise SVD (tuned)"
     if n_folds >= 2:
