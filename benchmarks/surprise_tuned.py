@@ -15,7 +15,7 @@ chose, and for each of our rows the Nadeau-Bengio corrected paired t-test
 against tuned Surprise SVD (:mod:`recsys_tutorial.significance`; per-fold
 differences, n_test / n_train = 1/4).
 
-    python benchmarks/surprise_tuned.py                  # everything (about 15-25 min)
+    python benchmarks/surprise_tuned.py                  # everything (about 10 min)
     python benchmarks/surprise_tuned.py --folds 2        # the first two outer folds only
     python benchmarks/surprise_tuned.py --svdpp-folds 0  # skip SVD++ (a fit takes about a minute)
 
@@ -38,13 +38,14 @@ import recsys_tutorial as rt
 #: The grids: the same number of points (12) for every tuned row, each wide enough that the
 #: choice can fall inside it (a choice on an edge is flagged in the output).  Surprise's around
 #: its defaults (SVD: 100 factors, lr 0.005, reg 0.02; BaselineOnly: reg_u 15, reg_i 10).
-#: An earlier 8-point SVD grid (lr 0.005/0.01, reg 0.02/0.1) chose its corner lr 0.01, reg 0.1
-#: on every fold, hence these ranges.
+#: Earlier grids chose an edge on every fold: lr 0.01 and reg 0.1 of an 8-point SVD grid (lr
+#: 0.005/0.01, reg 0.02/0.1), then lr 0.02 of lr 0.01/0.02 (reg 0.1 inside 0.05-0.2), and
+#: BaselineOnly reg_i 2 of 2-25; hence these ranges.
 GRIDS = {
     "ours ALS": {"n_factors": [5, 10, 20], "reg": [0.6, 0.9, 1.2, 1.8]},
     "ours Baseline": {"reg_user": [2.0, 5.0, 10.0], "reg_item": [1.0, 2.0, 5.0, 10.0]},
-    "Surprise SVD": {"n_factors": [50, 100], "lr_all": [0.01, 0.02], "reg_all": [0.05, 0.1, 0.2]},
-    "Surprise BaselineOnly": {"reg_u": [2, 5, 15], "reg_i": [2, 5, 10, 25]},
+    "Surprise SVD": {"lr_all": [0.005, 0.01, 0.02, 0.04], "reg_all": [0.05, 0.1, 0.2]},
+    "Surprise BaselineOnly": {"reg_u": [2, 5, 15], "reg_i": [1, 2, 5, 10]},
 }
 
 
