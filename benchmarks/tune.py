@@ -125,12 +125,22 @@ def tune_model(name, template, grids, fit, val):
     default_score = known[0] if known else validation_rmse(template.clone(), fit, val)
     best_params, best_score, _ = min(rows, key=lambda row: row[1])
 
+    # a choice at the end of an axis of 3 or more values may lie outside the grid: say so
+    axes = {}
+    for grid in grids:
+        for key, values in grid.items():
+            axes.setdefault(key, set()).update(values)
+    edges = [k for k, v in best_params.items()
+             if k in axes and len(axes[k]) >= 3 and v in (min(axes[k]), max(axes[k]))]
+
     print(f"\n## {name}  ({len(rows)} grid points, validation RMSE)")
     for params, score, seconds in sorted(rows, key=lambda row: row[1]):
         text = ", ".join(f"{k}={v:g}" for k, v in params.items())
         flag = "  <- choice" if params == best_params else ""
         flag += "  <- current default" if params == default_params else ""
         print(f"  {score:.4f}  ({seconds:5.2f} s)  {text}{flag}")
+    if edges:
+        print(f"  note: the choice is at the edge of the grid for {', '.join(edges)}")
     return name, default_params, default_score, best_params, best_score
 
 
@@ -180,6 +190,9 @@ def bpmf_burn_in(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "r
     """Print the diagnostics per candidate burn-in and return (choice or None, n_sweeps needed)."""
     print(f"\n## bpmf: {n_chains} chains x {n_sweeps} sweeps, init={init!r}, on the training part "
           "(no validation or test rating used)")
+    if init == "map":
+        print("  note: MAP starts lie close together, so agreement between these chains is weaker "
+              "evidence of mixing than from the dispersed random starts")
     traces = bpmf_chains(train, n_chains, n_sweeps, init)
     scalars = ["log-likelihood", "alpha", "user scale", "item scale"]
     print("  mean over chains of each trace at some sweeps:")
