@@ -16,6 +16,7 @@ import importlib
 
 from . import (
     datasets,
+    diagnostics,
     external,
     gradcheck,
     ids,
@@ -24,6 +25,7 @@ from . import (
     model_selection,
     models,
     objectives,
+    significance,
     validation,
 )
 from .data import Ratings
@@ -33,6 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Ratings",
     "datasets",
+    "diagnostics",
     "external",
     "gradcheck",
     "ids",
@@ -42,6 +45,7 @@ __all__ = [
     "models",
     "objectives",
     "plotting",
+    "significance",
     "symbolic",
     "validation",
 ]

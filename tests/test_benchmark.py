@@ -29,3 +29,20 @@ def test_topn_speed_benchmark_compares_the_two_paths():
     rows = [line.split("|") for line in result.stdout.splitlines() if line.startswith("| ") and "model" not in line]
     assert [row[1].strip() for row in rows] == ["baseline", "mf-als"]
     assert all(row[5].strip() == "True" for row in rows)  # the batched lists equal the one-user lists
+
+
+def test_tune_quick_prints_a_choice_per_model_and_the_bpmf_diagnostics():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "tune.py"), "--quick"],
+        check=False, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for name in ("als", "sgd", "gd", "pmf", "baseline"):
+        assert f"## {name} " in out
+    summary = out.split("## summary")[1]
+    for name in ("als", "sgd", "gd", "pmf", "baseline", "bpmf"):
+        assert f"  {name} " in summary
+    # the quick ALS grid holds the default and a weaker penalty; the validation scores decide
+    assert "<- choice" in out and "<- current default" in out
+    assert "split R-hat" in out and "burn-in    0" in out
