@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from ..data import Ratings
-from ..linalg import RowGroups, solve_spd
+from ..linalg import RowGroups
 from ..objectives import _sum_of_squares, mf_gradients, mf_loss, regularization_weights
 from ..utils import check_float, check_int, check_random_state
 from .base import Recommender
@@ -266,21 +266,17 @@ class MatrixFactorization(Recommender):
         by_user, by_item, wu, wv = state
         values = ratings.values - self.offset_
         d = s["n_factors"]
-        diag = np.arange(d + self.biased)
 
         def half_step(groups, F, offset, weights, reg):
             """Minimize J over one side's rows; return them and sum(y^2) - sum_r x_r . b_r."""
             # with biases, the features get a column of ones whose coefficient is the bias
             if self.biased:
                 F = np.hstack([F, np.ones((F.shape[0], 1))])
-            A = groups.gram(F)
             penalty = np.full(d + self.biased, reg)
             if self.biased:
                 penalty[-1] = s["reg_bias"]
-            A[:, diag, diag] += weights[:, None] * penalty
             y = values - offset
-            b = groups.weighted_sum(y, F)
-            X = solve_spd(A, b)
+            X, b = groups.solve_ridge(F, y, weights[:, None] * penalty)
             return X, _sum_of_squares(y) - float(np.einsum("rk,rk->", X, b))
 
         X, _ = half_step(by_user, self.item_factors_, self.item_bias_[ratings.items], wu, s["reg"])
