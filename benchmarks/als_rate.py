@@ -20,12 +20,18 @@ Run from the repository root (machine-dependent: compare ratios, not seconds)::
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/als_rate.py            # 100K + 1M
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/als_rate.py --large    # + 10M
     .venv/bin/python benchmarks/als_rate.py --threads 2                       # BLAS threads
+    .venv/bin/python benchmarks/als_rate.py --large --json results.json        # keep the rows
+
+``--json`` writes every printed row as a record, for a chapter to load results
+that would take longer than its time budget to recompute.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import platform
 import sys
 import time
 import tracemalloc
@@ -115,6 +121,7 @@ def main(argv=None) -> int:
         "--only", nargs="+", choices=sorted(PROBLEMS), help="run only these problems"
     )
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads (threadpoolctl)")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows to this JSON file")
     parser.add_argument(
         "--old-large-d", type=int, default=32,
         help="largest d run with the old code on the 10M problem (its Gram matrices need "
@@ -137,7 +144,7 @@ def main(argv=None) -> int:
         print(f"numpy {np.__version__}; dense rate = 1024x1024 float64 product, measured per row")
         print(header)
         print("-" * len(header))
-        speedups = []
+        speedups, records = [], []
         for name in names:
             ratings = PROBLEMS[name]()
             for d in args.dims:
@@ -152,6 +159,12 @@ def main(argv=None) -> int:
                     flops = sweep_flops(ratings, d)
                     achieved = flops / seconds / 1e9
                     times[impl] = seconds
+                    records.append({
+                        "problem": name, "nnz": len(ratings), "n_users": ratings.n_users,
+                        "n_items": ratings.n_items, "d": d, "impl": impl, "gflop": flops / 1e9,
+                        "seconds_per_sweep": seconds, "gflops": achieved, "dense_gflops": rate,
+                        "ratio": achieved / rate, "peak_mb": peak, "objective": objective,
+                    })  # fmt: skip
                     print(
                         f"{name:<14}{len(ratings):>11,}{d:>4}  {impl:<4}{flops / 1e9:>8.3f}"
                         f"{seconds:>9.4f}{achieved:>9.2f}{rate:>8.1f}{achieved / rate:>7.3f}"
@@ -163,6 +176,10 @@ def main(argv=None) -> int:
         print()
         for name, d, speedup in speedups:
             print(f"speed-up new/old  {name:<14} d={d:<3} {speedup:6.2f}x")
+    if args.json:
+        meta = {"numpy": np.__version__, "machine": platform.machine(), "threads": args.threads}
+        with open(args.json, "w") as fh:
+            json.dump({"meta": meta, "rows": records}, fh, indent=1)
     return 0
 
 

@@ -80,7 +80,7 @@ class RowGroups:
         )
 
     def gram(self, F: np.ndarray, method: str = "auto") -> np.ndarray:
-        """:math:`G_r = \\sum_{c \\in \\text{row } r} F_c F_c^\\top` for every row, shape (n_rows, k, k).
+        """:math:`G_r = \\sum_{c \\in \\text{row } r} F_c F_c^\\top` for every row: (n_rows, k, k).
 
         ``method``: ``"sparse"``, ``"batched"`` or ``"auto"`` (batched from
         ``k = 16`` on); the results agree to rounding (see the module notes).
@@ -95,7 +95,7 @@ class RowGroups:
         raise ValueError(f"method must be 'auto', 'sparse' or 'batched'; got {method!r}")
 
     def solve_ridge(self, F: np.ndarray, y: np.ndarray, diagonal: np.ndarray) -> tuple:
-        """Solve every row's normal equations :math:`(G_r + \\operatorname{diag}(\\delta_r)) x_r = b_r`.
+        """Solve each row's normal equations :math:`(G_r + \\mathrm{diag}(\\delta_r)) x_r = b_r`.
 
         With :math:`G_r` as in :meth:`gram`, :math:`b_r = \\sum_{c \\in \\text{row } r} y_{rc} F_c`
         (:meth:`weighted_sum`) and ``diagonal`` :math:`\\delta` of shape
