@@ -12,6 +12,7 @@ download never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import http.client
 import io
@@ -38,6 +39,7 @@ __all__ = [
     "load_movielens_25m",
     "load_movielens_100k",
     "load_movielens_100k_movies",
+    "load_movielens_movies",
     "make_synthetic",
 ]
 
@@ -400,12 +402,13 @@ for _func, _key, _count, _scale, _name, _fmt in (
 
 @dataclass(frozen=True)
 class MovieInfo:
-    """Titles and genres of the MovieLens 100K movies, indexed like the ratings' items."""
+    """Titles and genres of MovieLens movies, indexed like the ratings' items."""
 
     titles: np.ndarray  #: str, shape (n_items,)
     years: np.ndarray  #: int, release year parsed from the title, -1 when absent
-    genres: np.ndarray  #: bool, shape (n_items, 19)
-    genre_names: tuple  #: the 19 genre names, in column order
+    genres: np.ndarray  #: bool, shape (n_items, n_genres)
+    genre_names: tuple  #: the genre names, in column order (19 for 100K)
+    ids: np.ndarray | None = None  #: raw movie ids of the rows (larger releases)
 
 
 def load_movielens_100k_movies(data_home: str | os.PathLike | None = None) -> MovieInfo:
@@ -428,6 +431,94 @@ def load_movielens_100k_movies(data_home: str | os.PathLike | None = None) -> Mo
     years = np.array([_year(title) for title in titles])
     genres = np.array([[flag == "1" for flag in row[5:]] for row in rows], dtype=bool)
     return MovieInfo(titles=titles, years=years, genres=genres, genre_names=GENRES)
+
+
+#: The movie file of each larger release: its name and how its text is decoded.  1M is
+#: Latin-1 (GroupLens's README); 20M and 25M are UTF-8 CSV with quoted titles; for 10M,
+#: whose README names no encoding, each line is read as UTF-8 where that is valid and as
+#: Latin-1 otherwise.
+_MOVIE_FILES = {
+    "1m": ("MOVIELENS_1M", "movies.dat", "latin-1"),
+    "10m": ("MOVIELENS_10M", "movies.dat", "utf-8, else latin-1"),
+    "20m": ("MOVIELENS_20M", "movies.csv", "utf-8"),
+    "25m": ("MOVIELENS_25M", "movies.csv", "utf-8"),
+}
+_NO_GENRE = "(no genres listed)"
+
+
+def load_movielens_movies(
+    release: str, item_ids=None, data_home: str | os.PathLike | None = None
+) -> MovieInfo:
+    """Titles, years and genres of a larger release's movies (``movies.dat``/``movies.csv``).
+
+    Parameters
+    ----------
+    release : {"1m", "10m", "20m", "25m"}
+    item_ids : array_like of int, optional
+        Raw movie ids in the order wanted, typically ``ratings.item_ids`` of the
+        release's :class:`Ratings`, so that row ``j`` describes item ``j``.
+        Default: every movie of the file, by increasing id.
+    data_home : path, optional
+        As for the ratings loaders.
+
+    Returns
+    -------
+    MovieInfo
+        ``genre_names`` are the genres that occur, sorted (a movie listed with
+        "(no genres listed)" has none); ``ids`` the raw ids of the rows.
+    """
+    if release not in _MOVIE_FILES:
+        raise ValueError(f"release must be one of {sorted(_MOVIE_FILES)}; got {release!r}")
+    constant, name, encoding = _MOVIE_FILES[release]
+    archive = globals()[constant]
+    folder = _fetch(archive, _resolve_home(data_home), (name,))
+    raw = (folder / name).read_bytes()
+    if name.endswith(".csv"):
+        rows = list(csv.reader(io.StringIO(raw.decode(encoding), newline="")))
+        if rows[:1] != [["movieId", "title", "genres"]]:
+            raise ValueError(f"{folder / name} is malformed: no movieId,title,genres header")
+        rows = rows[1:]
+    else:
+        lines = raw.splitlines()
+        if encoding == "latin-1":
+            text = [line.decode("latin-1") for line in lines]
+        else:
+            text = [_utf8_else_latin1(line) for line in lines]
+        rows = [line.split("::") for line in text if line.strip()]
+    bad = [k for k, row in enumerate(rows) if len(row) != 3]
+    if bad:
+        raise ValueError(
+            f"{folder / name} is malformed: record {bad[0] + 1} has {len(rows[bad[0]])} fields, "
+            f"expected 3; delete {folder} and load again"
+        )
+    ids = np.array([int(row[0]) for row in rows], dtype=np.int64)
+    if item_ids is None:
+        order = np.argsort(ids, kind="stable")
+    else:
+        wanted = np.asarray(item_ids, dtype=np.int64)
+        position = {movie: k for k, movie in enumerate(ids.tolist())}
+        missing = [movie for movie in wanted.tolist() if movie not in position]
+        if missing:
+            raise ValueError(f"item_ids has {len(missing)} ids not in {name}, e.g. {missing[0]}")
+        order = np.array([position[movie] for movie in wanted.tolist()], dtype=np.int64)
+    rows = [rows[k] for k in order]
+    listed = [[g for g in row[2].split("|") if g and g != _NO_GENRE] for row in rows]
+    genre_names = tuple(sorted({g for genres in listed for g in genres}))
+    column = {g: k for k, g in enumerate(genre_names)}
+    genres = np.zeros((len(rows), len(genre_names)), dtype=bool)
+    for k, names in enumerate(listed):
+        genres[k, [column[g] for g in names]] = True
+    titles = np.array([row[1].strip() for row in rows])
+    years = np.array([_year(title) for title in titles], dtype=np.int64)
+    return MovieInfo(titles=titles, years=years, genres=genres, genre_names=genre_names,
+                     ids=ids[order])  # fmt: skip
+
+
+def _utf8_else_latin1(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 def _year(title: str) -> int:

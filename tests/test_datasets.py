@@ -656,3 +656,73 @@ def test_make_synthetic_memory_is_linear_in_the_ratings():
     # the ratings follow the model (noise sd 0.5, with 400,000 residuals: s.e. 0.1%)
     residuals = r.values - np.sum(data.U[r.users] * data.V[r.items], axis=1)
     assert residuals.std() == pytest.approx(0.5, rel=0.01)
+
+
+# ------------------------------------------------------------ the larger releases' movies
+def movies_zip(release: str, name: str, movies: bytes) -> bytes:
+    folder = RELEASES[release][2]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(f"{folder}/{name}", movies)
+    return buffer.getvalue()
+
+
+def load_fake_movies(release, name, movies, tmp_path, monkeypatch, **kwargs):
+    payload = movies_zip(release, name, movies)
+    mirror = tmp_path / f"{release}.zip"
+    mirror.write_bytes(payload)
+    install_fake_release(monkeypatch, release, mirror.as_uri(), payload)
+    return rt.datasets.load_movielens_movies(release, data_home=tmp_path / "home", **kwargs)
+
+
+def test_1m_movies_are_latin_1_and_follow_item_ids(tmp_path, monkeypatch):
+    movies = (
+        "300::Misérables, Les (1995)::Drama|Musical\n"
+        "7::Toy Story (1995)::Animation|Children's|Comedy\n"
+        "42::Untitled::Drama\n"
+    ).encode("latin-1")
+    info = load_fake_movies(
+        "1m", "movies.dat", movies, tmp_path, monkeypatch, item_ids=[7, 42, 300]
+    )
+    assert list(info.titles) == ["Toy Story (1995)", "Untitled", "Misérables, Les (1995)"]
+    np.testing.assert_array_equal(info.ids, [7, 42, 300])
+    np.testing.assert_array_equal(info.years, [1995, -1, 1995])
+    assert info.genre_names == ("Animation", "Children's", "Comedy", "Drama", "Musical")
+    expected = np.array([[1, 1, 1, 0, 0], [0, 0, 0, 1, 0], [0, 0, 0, 1, 1]], dtype=bool)
+    np.testing.assert_array_equal(info.genres, expected)
+
+
+def test_20m_movies_are_quoted_utf_8_csv(tmp_path, monkeypatch):
+    movies = (
+        "movieId,title,genres\n"
+        '5,"American President, The (1995)",Comedy|Drama|Romance\n'
+        "2,Amélie (Fabuleux destin d'Amélie Poulain) (2001),Comedy|Romance\n"
+        "9,Lost Film (1920),(no genres listed)\n"
+    ).encode()
+    info = load_fake_movies("20m", "movies.csv", movies, tmp_path, monkeypatch)
+    # default: every movie, by increasing id
+    np.testing.assert_array_equal(info.ids, [2, 5, 9])
+    assert info.titles[0] == "Amélie (Fabuleux destin d'Amélie Poulain) (2001)"
+    assert info.titles[1] == "American President, The (1995)"
+    np.testing.assert_array_equal(info.years, [2001, 1995, 1920])
+    assert info.genre_names == ("Comedy", "Drama", "Romance")
+    assert not info.genres[2].any()  # "(no genres listed)" is no genre
+
+
+def test_10m_movies_read_utf_8_where_valid_else_latin_1(tmp_path, monkeypatch):
+    movies = "1::Amélie (2001)::Comedy\n".encode() + "2::Misérables (1995)::Drama\n".encode(
+        "latin-1"
+    )
+    info = load_fake_movies("10m", "movies.dat", movies, tmp_path, monkeypatch)
+    assert list(info.titles) == ["Amélie (2001)", "Misérables (1995)"]
+
+
+def test_movies_refuse_unknown_releases_ids_and_malformed_files(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="release must be one of"):
+        rt.datasets.load_movielens_movies("100m")
+    movies = b"7::Toy Story (1995)::Comedy\n"
+    with pytest.raises(ValueError, match="item_ids has 1 ids not in movies.dat, e.g. 8"):
+        load_fake_movies("1m", "movies.dat", movies, tmp_path, monkeypatch, item_ids=[7, 8])
+    (tmp_path / "b").mkdir()
+    with pytest.raises(ValueError, match="record 1 has 2 fields, expected 3"):
+        load_fake_movies("1m", "movies.dat", b"7::Toy Story\n", tmp_path / "b", monkeypatch)
