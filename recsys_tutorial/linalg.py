@@ -55,10 +55,12 @@ class RowGroups:
 
     Notes
     -----
-    The sparse 0/1 pattern ``S`` (``n_rows x n_cols``) is built once; each
-    Gram matrix is then ``S @ W`` where row ``j`` of ``W`` holds the upper
-    triangle of :math:`F_j F_j^\\top`, i.e. :math:`O(|\\Omega| d^2 / 2)` work
-    in one compiled call.
+    The sparse 0/1 pattern ``S`` (``n_rows x n_cols``) is built once; the
+    ``"sparse"`` Gram matrices are then ``S @ W`` where row ``j`` of ``W``
+    holds the upper triangle of :math:`F_j F_j^\\top`, i.e.
+    :math:`O(|\\Omega| d^2 / 2)` work in one compiled call.  The row buckets of
+    the ``"batched"`` path (padded column indices, :math:`O(|\\Omega|)`
+    memory) are built on first use and kept.
     """
 
     def __init__(self, rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> None:
@@ -203,7 +205,7 @@ def solve_spd(A: np.ndarray, b: np.ndarray, method: str = "auto") -> np.ndarray:
     posv = lapack.get_lapack_funcs("posv", (work,))
     for r in range(work.shape[0]):
         # work[r] is symmetric, so its transpose (a Fortran-ordered view) is the same matrix
-        # and posv can work in place; x[r] is overwritten with the solution
+        # and posv factors it in place, without a copy
         _, x[r], info = posv(work[r].T, x[r], lower=1, overwrite_a=1, overwrite_b=1)
         if info != 0:
             raise np.linalg.LinAlgError(
