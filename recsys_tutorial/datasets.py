@@ -1,17 +1,21 @@
-"""Data sets: MovieLens 100K and synthetic ratings from the PMF generative model.
+"""Data sets: the MovieLens releases and synthetic ratings from the PMF generative model.
 
-MovieLens 100K (Harper & Konstan, 2015) may not be redistributed, so the loader
-never ships it: it reads ``<data_home>/ml-100k/``, where ``data_home`` is the
+MovieLens (Harper & Konstan, 2015) may not be redistributed, so the loaders
+never ship it: each reads ``<data_home>/<release folder>/`` (``ml-100k``,
+``ml-1m``, ``ml-10M100K``, ``ml-20m``, ``ml-25m``), where ``data_home`` is the
 argument, else the environment variable ``RECSYS_TUTORIAL_DATA``, else a
-per-user cache folder.  When the files are absent it downloads the official
-archive from GroupLens once, verifies its size and SHA-256, and writes every
-file atomically (a temporary file renamed into place), so an interrupted
+per-user cache folder.  When the files are absent a loader downloads the
+official archive from GroupLens once, verifies its size and digest, and writes
+every file atomically (a temporary file renamed into place), so an interrupted
 download never leaves a half-written file behind.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import http.client
+import io
 import os
 import tempfile
 import urllib.request
@@ -31,8 +35,13 @@ __all__ = [
     "RemoteArchive",
     "SyntheticData",
     "default_data_home",
+    "load_movielens_1m",
+    "load_movielens_10m",
+    "load_movielens_20m",
+    "load_movielens_25m",
     "load_movielens_100k",
     "load_movielens_100k_movies",
+    "load_movielens_movies",
     "make_synthetic",
 ]
 
@@ -45,10 +54,23 @@ class RemoteArchive:
 
     url: str
     size: int
-    sha256: str
+    #: SHA-256 of the archive; ``None`` where no published value was found, and
+    #: then ``md5`` (GroupLens publishes one ``.md5`` file per archive) is checked
+    sha256: str | None
     folder: str
     #: SHA-256 of the files that are verified before every use
     file_sha256: dict
+    md5: str | None = None
+
+    def __post_init__(self):
+        if self.sha256 is None and self.md5 is None:
+            raise ValueError(f"{self.url}: an archive needs a SHA-256 or an MD5 to be verified")
+
+    def digests(self) -> dict:
+        """The digests a good copy must have, by hashlib algorithm name."""
+        return {
+            name: value for name, value in (("sha256", self.sha256), ("md5", self.md5)) if value
+        }
 
 
 MOVIELENS_100K = RemoteArchive(
@@ -57,6 +79,47 @@ MOVIELENS_100K = RemoteArchive(
     sha256="50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
     folder="ml-100k",
     file_sha256={"u.data": "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490"},
+)
+
+# ---------------------------------------------------------------------------------------------
+# THE CHECKSUM TABLE of the larger releases: the one place to update if GroupLens re-issues an
+# archive.  Sizes and MD5s are GroupLens's published values (``<archive>.md5`` next to each zip);
+# SHA-256s are recorded where a public source gave them (ml-1m, ml-20m).  For ml-10m and ml-25m
+# no published SHA-256 was found, so those downloads are verified by size and MD5; put the
+# SHA-256 in ``sha256`` once it is known (``_sha256`` of a verified copy) and both are checked.
+# ---------------------------------------------------------------------------------------------
+_GROUPLENS = "https://files.grouplens.org/datasets/movielens/"
+MOVIELENS_1M = RemoteArchive(
+    url=_GROUPLENS + "ml-1m.zip",
+    size=5_917_549,
+    sha256="a6898adb50b9ca05aa231689da44c217cb524e7ebd39d264c56e2832f2c54e20",
+    md5="c4d9eecfca2ab87c1945afe126590906",
+    folder="ml-1m",
+    file_sha256={},
+)
+MOVIELENS_10M = RemoteArchive(
+    url=_GROUPLENS + "ml-10m.zip",
+    size=65_566_137,
+    sha256=None,  # not found in public sources: see the note above
+    md5="ce571fd55effeba0271552578f2648bd",
+    folder="ml-10M100K",  # the 10M archive unpacks to this folder, not ml-10m
+    file_sha256={},
+)
+MOVIELENS_20M = RemoteArchive(
+    url=_GROUPLENS + "ml-20m.zip",
+    size=198_702_078,
+    sha256="96f243c338a8665f6bcc89c53edf6ee39162a846940de6b7c8c48aeada765ff3",
+    md5="cd245b17a1ae2cc31bb14903e1204af3",
+    folder="ml-20m",
+    file_sha256={},
+)
+MOVIELENS_25M = RemoteArchive(
+    url=_GROUPLENS + "ml-25m.zip",
+    size=261_978_986,
+    sha256=None,  # not found in public sources: see the note above
+    md5="6b51fb2759a8657d3bfcbfc42b592ada",
+    folder="ml-25m",
+    file_sha256={},
 )
 
 #: The 19 genre flags of ``u.item``, in file order.
@@ -77,11 +140,22 @@ def default_data_home() -> Path:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+    return _digests_of(path, ("sha256",))["sha256"]
+
+
+def _describe(digests: dict) -> str:
+    return " and ".join(
+        f"{name.upper().replace('SHA', 'SHA-')} {value}" for name, value in digests.items()
+    )
+
+
+def _digests_of(path: Path, names) -> dict:
+    hashers = {name: hashlib.new(name) for name in names}
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+            for hasher in hashers.values():
+                hasher.update(block)
+    return {name: hasher.hexdigest() for name, hasher in hashers.items()}
 
 
 def _atomic_write(dest: Path, chunks) -> None:
@@ -100,24 +174,30 @@ def _atomic_write(dest: Path, chunks) -> None:
 
 def _download(archive: RemoteArchive, dest: Path) -> None:
     """Download ``archive`` to ``dest``, verifying size and SHA-256 before it is renamed."""
-    digest = hashlib.sha256()
+    expected = archive.digests()
+    hashers = {name: hashlib.new(name) for name in expected}
     received = 0
 
     def chunks():
         nonlocal received
         with urllib.request.urlopen(archive.url, timeout=60) as response:
             for block in iter(lambda: response.read(1 << 16), b""):
-                digest.update(block)
+                for hasher in hashers.values():
+                    hasher.update(block)
                 received += len(block)
                 yield block
-        if received != archive.size or digest.hexdigest() != archive.sha256:
+        got = {name: hasher.hexdigest() for name, hasher in hashers.items()}
+        if received != archive.size or got != expected:
             raise OSError(
                 f"download of {archive.url} failed verification: got {received} bytes with "
-                f"SHA-256 {digest.hexdigest()}, expected {archive.size} bytes with SHA-256 "
-                f"{archive.sha256}; nothing was kept, try again later or download it by hand"
+                f"{_describe(got)}, expected {archive.size} bytes with {_describe(expected)}; "
+                f"nothing was kept, try again later or download it by hand"
             )
 
-    _atomic_write(dest, chunks())
+    try:
+        _atomic_write(dest, chunks())
+    except http.client.HTTPException as exc:  # e.g. IncompleteRead: not an OSError by itself
+        raise OSError(f"download of {archive.url} failed ({exc!r}); nothing was kept") from exc
 
 
 def _fetch(archive: RemoteArchive, data_home: Path, needed: tuple[str, ...]) -> Path:
@@ -128,11 +208,15 @@ def _fetch(archive: RemoteArchive, data_home: Path, needed: tuple[str, ...]) -> 
     zip_path = data_home / Path(archive.url).name
     if not zip_path.is_file():
         _download(archive, zip_path)
-    elif _sha256(zip_path) != archive.sha256:
-        raise OSError(
-            f"{zip_path} is not the expected archive (SHA-256 {_sha256(zip_path)}, expected "
-            f"{archive.sha256}); delete it and call the loader again to download a fresh copy"
-        )
+    else:
+        expected = archive.digests()
+        got = _digests_of(zip_path, expected)
+        if got != expected:
+            raise OSError(
+                f"{zip_path} is not the expected archive ({_describe(got)}, expected "
+                f"{_describe(expected)}); delete it and call the loader again to download a "
+                f"fresh copy"
+            )
     with zipfile.ZipFile(zip_path) as zf:
         for name in needed:
             # only members we name are extracted, so the archive cannot write elsewhere
@@ -197,12 +281,137 @@ def load_movielens_100k(data_home: str | os.PathLike | None = None) -> Ratings:
     return Ratings.from_ids(table[:, 0], table[:, 1], table[:, 2], timestamps=table[:, 3])
 
 
+#: Bytes of text parsed at a time: bounds the temporary memory of a parse to a few
+#: times this, whatever the file's size (the result itself is O(nnz)).
+_PARSE_BLOCK = 1 << 25
+
+
+def _parse_ratings(path: Path, separator: bytes, header: bytes | None) -> np.ndarray:
+    """Parse a ``user<sep>item<sep>rating<sep>timestamp`` file into an (n, 4) float array.
+
+    The file is read in blocks of whole lines; a multi-byte separator (``::``)
+    is replaced by a comma so that numpy's compiled text parser reads each
+    block.  Ids and Unix timestamps are integers below 2**53, so float64 holds
+    them exactly.  ``header``, when given, must be the file's first line.
+    """
+    parts = []
+    with open(path, "rb") as fh:
+        if header is not None:
+            first = fh.readline().rstrip(b"\r\n")
+            if first != header:
+                raise ValueError(
+                    f"{path} is malformed: its first line is {first!r}, expected {header!r}"
+                )
+        tail = b""
+        while True:
+            block = fh.read(_PARSE_BLOCK)
+            text = tail + block
+            if block:
+                cut = text.rfind(b"\n") + 1
+                text, tail = text[:cut], text[cut:]
+            if text.strip():
+                if separator != b",":
+                    text = text.replace(separator, b",")
+                try:
+                    table = np.loadtxt(io.BytesIO(text), delimiter=",", dtype=np.float64, ndmin=2)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"{path} is malformed ({exc}); delete {path.parent} and load again"
+                    ) from None
+                if table.shape[1] != 4:
+                    raise ValueError(
+                        f"{path} is malformed: {table.shape[1]} fields a line, expected 4"
+                    )
+                parts.append(table)
+            if not block:
+                break
+    if not parts:
+        raise ValueError(f"{path} holds no ratings; delete {path.parent} and load again")
+    return np.concatenate(parts)
+
+
+def _load_release(
+    archive: RemoteArchive, name: str, separator: bytes, header, data_home
+) -> Ratings:
+    """Fetch ``name`` of ``archive`` if needed, parse it, and index it like MovieLens 100K."""
+    folder = _fetch(archive, _resolve_home(data_home), (name,))
+    table = _parse_ratings(_verified(archive, folder, name), separator, header)
+    ids = table[:, [0, 1, 3]].astype(np.int64)
+    return Ratings.from_ids(ids[:, 0], ids[:, 1], table[:, 2], timestamps=ids[:, 2])
+
+
+_LOADER_DOC = """Load the {count} ratings of MovieLens {label} ({scale}).
+
+    Parameters
+    ----------
+    data_home : path, optional
+        Folder that holds (or will hold) ``{folder}/``.  Default:
+        ``$RECSYS_TUTORIAL_DATA`` if set, else ``~/.cache/recsys_tutorial``.
+
+    Returns
+    -------
+    Ratings
+        With timestamps (Unix seconds), read from ``{folder}/{name}`` ({fmt}).
+        Users and movies are indexed in increasing order of their raw ids
+        (kept in ``user_ids`` / ``item_ids``); only movies with a rating get
+        an index.
+
+    Raises
+    ------
+    ValueError
+        If the file is malformed.
+    OSError
+        If the file is absent and the download fails or does not verify
+        (size and digest, see ``MOVIELENS_{key}``).
+    """
+
+
+def load_movielens_1m(data_home: str | os.PathLike | None = None) -> Ratings:
+    return _load_release(MOVIELENS_1M, "ratings.dat", b"::", None, data_home)
+
+
+def load_movielens_10m(data_home: str | os.PathLike | None = None) -> Ratings:
+    return _load_release(MOVIELENS_10M, "ratings.dat", b"::", None, data_home)
+
+
+def load_movielens_20m(data_home: str | os.PathLike | None = None) -> Ratings:
+    return _load_release(
+        MOVIELENS_20M, "ratings.csv", b",", b"userId,movieId,rating,timestamp", data_home
+    )
+
+
+def load_movielens_25m(data_home: str | os.PathLike | None = None) -> Ratings:
+    return _load_release(
+        MOVIELENS_25M, "ratings.csv", b",", b"userId,movieId,rating,timestamp", data_home
+    )
+
+
+_DAT = "``::``-separated ``UserID::MovieID::Rating::Timestamp`` lines, no header"
+_CSV = "comma-separated ``userId,movieId,rating,timestamp`` with that header line"
+for _func, _key, _count, _scale, _name, _fmt in (
+    (load_movielens_1m, "1M", "1,000,209", "1-5 stars", "ratings.dat", _DAT),
+    (load_movielens_10m, "10M", "10,000,054", "0.5-5 in half stars", "ratings.dat", _DAT),
+    (load_movielens_20m, "20M", "20,000,263", "0.5-5 in half stars", "ratings.csv", _CSV),
+    (load_movielens_25m, "25M", "25,000,095", "0.5-5 in half stars", "ratings.csv", _CSV),
+):  # fmt: skip
+    _func.__doc__ = _LOADER_DOC.format(
+        count=_count,
+        label=_key,
+        scale=_scale,
+        folder=globals()[f"MOVIELENS_{_key}"].folder,
+        name=_name,
+        fmt=_fmt,
+        key=_key,
+    )
+
+
 @dataclass(frozen=True)
 class MovieInfo:
-    """Titles and genres of the MovieLens 100K movies, indexed like the ratings' items.
+    """Titles and genres of MovieLens movies, indexed like the ratings' items.
 
     Row ``j`` describes the movie with raw id ``ids[j]``, which is also item index
-    ``j`` of :func:`load_movielens_100k`.  The lookups by raw id go from a
+    ``j`` of :func:`load_movielens_100k` (or of a larger release, with
+    :func:`load_movielens_movies` given its ``item_ids``).  The lookups by raw id go from a
     recommender's output back to titles without index bookkeeping::
 
         items, _ = model.recommend(r.user_index(196), k=5)   # item indices
@@ -211,8 +420,8 @@ class MovieInfo:
 
     titles: np.ndarray  #: str, shape (n_items,)
     years: np.ndarray  #: int, release year parsed from the title, -1 when absent
-    genres: np.ndarray  #: bool, shape (n_items, 19)
-    genre_names: tuple  #: the 19 genre names, in column order
+    genres: np.ndarray  #: bool, shape (n_items, n_genres)
+    genre_names: tuple  #: the genre names, in column order (19 for 100K)
     ids: np.ndarray  #: int64, the raw movie id of each row
     _map: IdMap = field(init=False, repr=False, compare=False)
 
@@ -262,12 +471,136 @@ def load_movielens_100k_movies(data_home: str | os.PathLike | None = None) -> Mo
     return MovieInfo(titles=titles, years=years, genres=genres, genre_names=GENRES, ids=ids)
 
 
+#: The movie file of each larger release: its name and how its text is decoded.  1M is
+#: Latin-1 (GroupLens's README); 20M and 25M are UTF-8 CSV with quoted titles; for 10M,
+#: whose README names no encoding, each line is read as UTF-8 where that is valid and as
+#: Latin-1 otherwise.
+_MOVIE_FILES = {
+    "1m": ("MOVIELENS_1M", "movies.dat", "latin-1"),
+    "10m": ("MOVIELENS_10M", "movies.dat", "utf-8, else latin-1"),
+    "20m": ("MOVIELENS_20M", "movies.csv", "utf-8"),
+    "25m": ("MOVIELENS_25M", "movies.csv", "utf-8"),
+}
+_NO_GENRE = "(no genres listed)"
+
+
+def load_movielens_movies(
+    release: str, item_ids=None, data_home: str | os.PathLike | None = None
+) -> MovieInfo:
+    """Titles, years and genres of a larger release's movies (``movies.dat``/``movies.csv``).
+
+    Parameters
+    ----------
+    release : {"1m", "10m", "20m", "25m"}
+    item_ids : array_like of int, optional
+        Raw movie ids in the order wanted, typically ``ratings.item_ids`` of the
+        release's :class:`Ratings`, so that row ``j`` describes item ``j``.
+        Default: every movie of the file, by increasing id.
+    data_home : path, optional
+        As for the ratings loaders.
+
+    Returns
+    -------
+    MovieInfo
+        ``genre_names`` are the genres that occur, sorted (a movie listed with
+        "(no genres listed)" has none); ``ids`` the raw ids of the rows.
+    """
+    if release not in _MOVIE_FILES:
+        raise ValueError(f"release must be one of {sorted(_MOVIE_FILES)}; got {release!r}")
+    constant, name, encoding = _MOVIE_FILES[release]
+    archive = globals()[constant]
+    folder = _fetch(archive, _resolve_home(data_home), (name,))
+    raw = (folder / name).read_bytes()
+    if name.endswith(".csv"):
+        rows = list(csv.reader(io.StringIO(raw.decode(encoding), newline="")))
+        if rows[:1] != [["movieId", "title", "genres"]]:
+            raise ValueError(f"{folder / name} is malformed: no movieId,title,genres header")
+        rows = rows[1:]
+    else:
+        lines = raw.splitlines()
+        if encoding == "latin-1":
+            text = [line.decode("latin-1") for line in lines]
+        else:
+            text = [_utf8_else_latin1(line) for line in lines]
+        rows = [line.split("::") for line in text if line.strip()]
+    bad = [k for k, row in enumerate(rows) if len(row) != 3]
+    if bad:
+        raise ValueError(
+            f"{folder / name} is malformed: record {bad[0] + 1} has {len(rows[bad[0]])} fields, "
+            f"expected 3; delete {folder} and load again"
+        )
+    ids = np.array([int(row[0]) for row in rows], dtype=np.int64)
+    if item_ids is None:
+        order = np.argsort(ids, kind="stable")
+    else:
+        wanted = np.asarray(item_ids, dtype=np.int64)
+        position = {movie: k for k, movie in enumerate(ids.tolist())}
+        missing = [movie for movie in wanted.tolist() if movie not in position]
+        if missing:
+            raise ValueError(f"item_ids has {len(missing)} ids not in {name}, e.g. {missing[0]}")
+        order = np.array([position[movie] for movie in wanted.tolist()], dtype=np.int64)
+    rows = [rows[k] for k in order]
+    listed = [[g for g in row[2].split("|") if g and g != _NO_GENRE] for row in rows]
+    genre_names = tuple(sorted({g for genres in listed for g in genres}))
+    column = {g: k for k, g in enumerate(genre_names)}
+    genres = np.zeros((len(rows), len(genre_names)), dtype=bool)
+    for k, names in enumerate(listed):
+        genres[k, [column[g] for g in names]] = True
+    titles = np.array([row[1].strip() for row in rows])
+    years = np.array([_year(title) for title in titles], dtype=np.int64)
+    return MovieInfo(titles=titles, years=years, genres=genres, genre_names=genre_names,
+                     ids=ids[order])  # fmt: skip
+
+
+def _utf8_else_latin1(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
+
+
 def _year(title: str) -> int:
     """The year in a trailing ``(YYYY)`` of a title, or -1."""
     title = title.rstrip()
     if len(title) >= 6 and title[-1] == ")" and title[-6] == "(" and title[-5:-1].isdigit():
         return int(title[-5:-1])
     return -1
+
+
+#: Up to this many cells, pairs are drawn with ``Generator.choice`` (which permutes
+#: the whole population: 32 MB here), so the seeds used in the book keep giving the
+#: same data; above it, the sparse sampler below.
+_DENSE_DRAW_LIMIT = 1 << 22
+_ROWS_PER_CHUNK = 1 << 20
+
+
+def _sample_cells(n_cells: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` distinct integers drawn uniformly from ``range(n_cells)``, sorted.
+
+    Above :data:`_DENSE_DRAW_LIMIT` cells: draw integers *with* replacement,
+    keep the distinct ones, draw again for the shortfall, and finally keep a
+    uniformly chosen ``size`` of them.  Every step treats all cells alike
+    (the result's law is invariant under relabelling the cells) and the size is
+    fixed, so the result is a uniform ``size``-subset, as ``choice`` without
+    replacement would give, in :math:`O(\\text{size})` memory.  When more than
+    half the cells are wanted, the complement is drawn instead, which keeps
+    collisions (and so the number of rounds) small.
+    """
+    if n_cells <= _DENSE_DRAW_LIMIT:
+        return np.sort(rng.choice(n_cells, size=size, replace=False))
+    if size > n_cells // 2:
+        keep = np.ones(n_cells, dtype=bool)  # n_cells < 2 * size: still O(size)
+        keep[_sample_cells(n_cells, n_cells - size, rng)] = False
+        return np.flatnonzero(keep)
+    cells = np.empty(0, dtype=np.int64)
+    while cells.size < size:
+        missing = size - cells.size
+        # a draw hits an already chosen cell with probability cells.size / n_cells (< 1/2)
+        draw = rng.integers(0, n_cells, size=int(missing / (1 - cells.size / n_cells) * 1.02) + 64)
+        cells = np.union1d(cells, draw)
+    if cells.size > size:
+        cells = np.sort(rng.choice(cells, size=size, replace=False))
+    return cells
 
 
 @dataclass(frozen=True)
@@ -303,7 +636,10 @@ def make_synthetic(
         \\varepsilon_{ij} \\sim \\mathcal{N}(0, \\sigma^2),
 
     observed on a set :math:`\\Omega` of ``round(density * n_users * n_items)``
-    pairs drawn uniformly without replacement.
+    pairs drawn uniformly without replacement.  Memory is
+    :math:`O(|\\Omega| + (m + n) d)`: no dense ``n_users x n_items`` array is
+    formed (see :func:`_sample_cells`), so 10 million ratings fit in a few
+    hundred MB.
 
     Returns
     -------
@@ -322,8 +658,13 @@ def make_synthetic(
     U = rng.normal(0.0, sigma_u, size=(n_users, n_factors))
     V = rng.normal(0.0, sigma_v, size=(n_items, n_factors))
     nnz = max(1, round(density * n_users * n_items))
-    cells = np.sort(rng.choice(n_users * n_items, size=nnz, replace=False))
+    cells = _sample_cells(n_users * n_items, nnz, rng)
     users, items = cells // n_items, cells % n_items
-    values = mean + np.einsum("ij,ij->i", U[users], V[items]) + rng.normal(0.0, sigma, size=nnz)
+    del cells
+    dots = np.empty(nnz)
+    for start in range(0, nnz, _ROWS_PER_CHUNK):  # U[users] whole would be an nnz x d copy
+        part = slice(start, start + _ROWS_PER_CHUNK)
+        dots[part] = np.einsum("ij,ij->i", U[users[part]], V[items[part]])
+    values = mean + dots + rng.normal(0.0, sigma, size=nnz)
     ratings = Ratings(users, items, values, n_users=n_users, n_items=n_items)
     return SyntheticData(ratings=ratings, U=U, V=V, sigma=float(sigma), mean=float(mean))

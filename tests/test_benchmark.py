@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -46,3 +48,26 @@ def test_tune_quick_prints_a_choice_per_model_and_the_bpmf_diagnostics():
     # the quick ALS grid holds the default and a weaker penalty; the validation scores decide
     assert "<- choice" in out and "<- current default" in out
     assert "split R-hat" in out and "burn-in    0" in out
+
+def test_als_rate_prints_old_and_new_rows_and_their_flops(tmp_path):
+    out = tmp_path / "rows.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "als_rate.py"), "--only", "ml-100k 80%",
+         "--dims", "3", "20", "--sweeps", "1", "--json", str(out)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    import json
+
+    rows = json.loads(out.read_text())["rows"]
+    pairs = [(row["d"], row["impl"]) for row in rows]
+    assert pairs == [(3, "old"), (3, "new"), (20, "old"), (20, "new")]
+    for row in rows:
+        # the cost model, recomputed: 4 nnz d^2 + (m + n) d^3 / 3 with MovieLens 100K's 80% split
+        d = row["d"]
+        flops = 4 * 80_000 * d**2 + (943 + 1682) * d**3 / 3
+        assert row["gflop"] * 1e9 == pytest.approx(flops, rel=1e-12)
+        assert row["ratio"] == row["gflops"] / row["dense_gflops"]
+    # both implementations reach the same objective (to rounding)
+    assert abs(rows[2]["objective"] - rows[3]["objective"]) <= 1e-9 * rows[2]["objective"]
+    assert result.stdout.count("ml-100k 80%") >= 4

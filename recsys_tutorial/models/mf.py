@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 
 from ..data import Ratings
-from ..linalg import RowGroups, solve_spd
+from ..linalg import RowGroups
 from ..objectives import _sum_of_squares, mf_gradients, mf_loss, regularization_weights
 from ..utils import check_random_state
 from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
@@ -343,34 +343,20 @@ class MatrixFactorization(FactorModel):
         by_user, by_item, wu, wv = state
         values = ratings.values - self.offset_
         d = s["n_factors"]
-        diag = np.arange(d + self.biased)
 
-        def half_step(groups, F, offset, weights, reg, counts, side):
+        def half_step(groups, F, offset, weights, reg, side):
             """Minimize J over one side's rows; return them and sum(y^2) - sum_r x_r . b_r."""
             # with biases, the features get a column of ones whose coefficient is the bias
             if self.biased:
                 F = np.hstack([F, np.ones((F.shape[0], 1))])
-            A = groups.gram(F)
             penalty = np.full(d + self.biased, reg)
             if self.biased:
                 penalty[-1] = s["reg_bias"]
-            A[:, diag, diag] += weights[:, None] * penalty
             y = values - offset
-            b = groups.weighted_sum(y, F)
-            # rows without data have no equation (their parameters stay zero), so a zero
-            # penalty cannot make them singular
-            rated = counts > 0
-            X = np.zeros_like(b)
             with np.errstate(all="ignore"):
                 try:
-                    # a Cholesky pivot that vanishes next to the diagonal's scale means a system
-                    # singular in floating point: its "solution" would be noise
-                    pivots = np.diagonal(np.linalg.cholesky(A[rated]), axis1=1, axis2=2) ** 2
-                    scale = np.diagonal(A[rated], axis1=1, axis2=2).max(axis=1, keepdims=True)
-                    singular = bool(np.any(pivots <= 1e-13 * scale))
-                    if not singular:
-                        X[rated] = solve_spd(A[rated], b[rated])
-                        singular = not np.all(np.isfinite(X))
+                    X, b = groups.solve_ridge(F, y, weights[:, None] * penalty)
+                    singular = not np.all(np.isfinite(X))
                 except np.linalg.LinAlgError:
                     singular = True
             if singular:
@@ -384,13 +370,13 @@ class MatrixFactorization(FactorModel):
             return X, _sum_of_squares(y) - float(np.einsum("rk,rk->", X, b))
 
         X, _ = half_step(
-            by_user, self.item_factors_, self.item_bias_[ratings.items], wu, s["reg"], self.user_counts_, "users"
+            by_user, self.item_factors_, self.item_bias_[ratings.items], wu, s["reg"], "users"
         )
         self.user_factors_ = X[:, :d]
         if self.biased:
             self.user_bias_ = X[:, d].copy()
         X, partial = half_step(
-            by_item, self.user_factors_, self.user_bias_[ratings.users], wv, s["reg_item"], self.item_counts_, "items"
+            by_item, self.user_factors_, self.user_bias_[ratings.users], wv, s["reg_item"], "items"
         )
         self.item_factors_ = X[:, :d]
         if self.biased:
