@@ -148,7 +148,7 @@ def as_raw_ids(name: str, values: Any) -> np.ndarray:
 
 
 class IdMap:
-    """The one-to-one map between raw ids and dense indices ``0 .. size - 1``.
+    """The one-to-one map between raw ids and the dense indices from 0 to ``size - 1``.
 
     Index ``k`` has raw id ``ids[k]``.  The ids may come in any order; lookups
     use a sorted copy and the positions that sort them, so finding ``q`` costs

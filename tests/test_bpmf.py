@@ -335,3 +335,20 @@ def test_verbose_prints_to_stdout_only_when_asked(small, capsys):
     BayesianPMF(n_factors=2, n_samples=3, burn_in=1, random_state=0, verbose=True).fit(train, eval_set=test)
     out, err = capsys.readouterr()
     assert err == "" and len(out.splitlines()) == 3 and "posterior mean" in out.splitlines()[-1]
+
+
+def test_fit_warns_when_the_kept_sweeps_still_drift(movielens):
+    """The default 20-sweep burn-in on MovieLens leaves a drifting chain; a long one does not."""
+    train, _ = rt.model_selection.train_test_split(movielens, 0.2, random_state=0)
+    with pytest.warns(rt.models.ConvergenceWarning, match="burn_in=20 is shorter"):
+        short = rt.models.BayesianPMF(n_factors=5, n_samples=60, burn_in=20, random_state=0).fit(train)
+    assert short.burn_in_rhat_ > rt.models.bpmf.BURN_IN_RHAT_LIMIT
+    # the independent check of the same drift: the kept halves' mean training RMSE differ
+    kept = short.history_[20:]
+    assert abs(kept[:20].mean() - kept[20:].mean()) > 3 * kept.std() / np.sqrt(kept.size)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", rt.models.ConvergenceWarning)
+        long = rt.models.BayesianPMF(n_factors=5, n_samples=260, burn_in=160, random_state=0).fit(train)
+    assert long.burn_in_rhat_ <= rt.models.bpmf.BURN_IN_RHAT_LIMIT

@@ -51,6 +51,8 @@ def assert_same_state(a, b):
             assert x.dtype == y.dtype and np.array_equal(x, y), name
         elif name == "history_time_" or name.endswith("time_"):
             continue
+        elif isinstance(x, float) and np.isnan(x):
+            assert isinstance(y, float) and np.isnan(y), name
         else:
             assert x == y, name
 

@@ -58,19 +58,22 @@ sampled, :math:`\\alpha \\mid U, V`.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
 from ..data import Ratings
+from ..diagnostics import rhat
 from ..linalg import RowGroups, sample_gaussian
 from ..metrics import rmse
 from ..utils import check_indices, check_random_state, check_ratings
 from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
-from .base import FactorModel, row_dots
+from .base import ConvergenceWarning, FactorModel, row_dots
 from .mf import SOLVER_DEFAULTS, MatrixFactorization
 
 __all__ = [
     "BayesianPMF",
+    "BURN_IN_RHAT_LIMIT",
     "normal_wishart_posterior",
     "sample_wishart",
     "sample_normal_wishart",
@@ -78,6 +81,13 @@ __all__ = [
 ]
 
 _INITS = ("map", "random")
+
+#: ``fit`` warns when the rank-normalized split R-hat of the training RMSE over the kept
+#: sweeps exceeds this (a stationary chain gives about 1; Vehtari et al. 2021 advise 1.01 for
+#: final results on several chains, which one chain's few hundred sweeps cannot resolve).
+BURN_IN_RHAT_LIMIT = 1.1
+#: Kept sweeps needed before that diagnostic is computed (each half-chain needs a few draws).
+_MIN_KEPT_FOR_RHAT = 8
 
 #: Gamma(shape, rate) prior of the noise precision when ``alpha="sample"``: weak
 #: (mean 1, variance 1); with thousands of ratings the data dominate it.
@@ -295,6 +305,10 @@ class BayesianPMF(FactorModel):
     history_time_ : ndarray (n_samples,)
         Wall-clock seconds from the start of sampling (after the initialization)
         to the end of each sweep.
+    burn_in_rhat_ : float
+        Rank-normalized split R-hat of the training RMSE over the kept sweeps, as one
+        chain (nan with fewer than 8 kept sweeps); above :data:`BURN_IN_RHAT_LIMIT`
+        ``fit`` warns that the burn-in was too short (a ``ConvergenceWarning``).
     settings_ : dict
         The values the fit used, defaults filled in.
 
@@ -316,7 +330,7 @@ class BayesianPMF(FactorModel):
     _fitted_attributes = (
         "user_samples_", "item_samples_", "alpha_samples_",
         "offset_", "rating_std_", "history_", "history_eval_", "history_eval_sample_",
-        "history_time_", "settings_",
+        "history_time_", "burn_in_rhat_", "settings_",
     )  # fmt: skip
 
     _parameter_constraints = {
@@ -512,6 +526,25 @@ class BayesianPMF(FactorModel):
         self.history_eval_ = np.array(eval_mean)
         self.history_eval_sample_ = np.array(eval_sample)
         self.history_time_ = np.array(seconds)
+        self._check_burn_in(s)
+
+    def _check_burn_in(self, s: dict) -> None:
+        """Warn when the kept sweeps still drift: the burn-in was shorter than the chain needed.
+
+        The diagnostic is the rank-normalized split R-hat (:func:`~recsys_tutorial.diagnostics.rhat`)
+        of the training RMSE of the kept sweeps, taken as one chain: it compares the first and
+        the second half of what was kept, which agree once the chain is stationary.
+        """
+        kept = self.history_[s["burn_in"] :]
+        self.burn_in_rhat_ = float(rhat(kept[None, :])) if kept.size >= _MIN_KEPT_FOR_RHAT else np.nan
+        if self.burn_in_rhat_ > BURN_IN_RHAT_LIMIT:
+            warnings.warn(
+                f"BayesianPMF: the training RMSE of the kept sweeps still drifts (split R-hat "
+                f"{self.burn_in_rhat_:.2f} > {BURN_IN_RHAT_LIMIT}): burn_in={s['burn_in']} is shorter "
+                "than this chain needs; raise burn_in and n_samples",
+                ConvergenceWarning,
+                stacklevel=5,  # _check_burn_in < _fit < Recommender.fit < fit < the caller
+            )
 
     def _derived_attributes(self) -> None:
         super()._derived_attributes()

@@ -56,6 +56,10 @@ _RISING_EPOCHS = 3
 class MatrixFactorization(FactorModel):
     """Matrix factorization :math:`R \\approx \\mu + b 1^\\top + 1 c^\\top + U V^\\top`.
 
+    A hyperparameter left at ``None`` takes its solver's default from
+    :data:`SOLVER_DEFAULTS`, and :meth:`get_params` shows the value filled in
+    before any fit; the values used are in ``settings_`` after :meth:`fit`.
+
     Parameters
     ----------
     n_factors : int or None, default=None
@@ -116,10 +120,6 @@ class MatrixFactorization(FactorModel):
         Seeds the initialization and the SGD order: an int makes fits identical.
     verbose : bool, default=False
         Print the objective after each epoch (to stdout).
-
-    ``None`` takes the solver's default from :data:`SOLVER_DEFAULTS`, and
-    :meth:`get_params` shows the value filled in before any fit; the values
-    used are in ``settings_`` after :meth:`fit`.
 
     Attributes
     ----------
