@@ -51,7 +51,9 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     args = parser.parse_args()
     if args.quick:
-        ratings = rt.datasets.make_synthetic(60, 80, n_factors=3, density=0.2, random_state=0).ratings
+        ratings = rt.datasets.make_synthetic(
+            60, 80, n_factors=3, density=0.2, random_state=0
+        ).ratings
         chosen = {name: m for name, m in models().items() if name in ("baseline", "mf-als")}
     else:
         ratings = rt.datasets.load_movielens_100k()
@@ -63,7 +65,9 @@ def main() -> None:
     print(f"|---|---|---|---|---|")
     for name, model in chosen.items():
         model.fit(train)
-        loop_s, loop = best_of(3, lambda: np.array([model.recommend(int(u), args.k)[0] for u in users]))
+        loop_s, loop = best_of(
+            3, lambda: np.array([model.recommend(int(u), args.k)[0] for u in users])
+        )
         batch_s, batch = best_of(3, lambda: model.recommend(users, args.k)[0])
         same = bool(np.array_equal(loop, batch))
         print(f"| {name} | {loop_s:.3f} | {batch_s:.3f} | {loop_s / batch_s:.1f} | {same} |")

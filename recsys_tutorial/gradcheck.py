@@ -102,8 +102,15 @@ def check_gradient(
     if analytic.shape != x.shape:
         raise ValueError(f"grad(x) must have the shape of x {x.shape}; got {analytic.shape}")
     numeric = numerical_gradient(f, x, eps)
-    rel = np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
+    rel = np.abs(analytic - numeric) / np.maximum(
+        np.maximum(np.abs(analytic), np.abs(numeric)), floor
+    )
     if not np.all(np.isfinite(rel)):
         raise ValueError("the gradient or the function is not finite at x")
     worst = np.unravel_index(int(np.argmax(rel)), x.shape)
-    return GradientCheck(float(rel[worst]), tuple(int(k) for k in worst), float(analytic[worst]), float(numeric[worst]))
+    return GradientCheck(
+        float(rel[worst]),
+        tuple(int(k) for k in worst),
+        float(analytic[worst]),
+        float(numeric[worst]),
+    )

@@ -21,14 +21,22 @@ def build_book(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("book")
     # copy the sources so a build never writes into the checkout under test
     src = out / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"))
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"
+        ),
+    )
     jb = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
         [str(jb), "build", str(src), "--warningiserror", "--keep-going", "--builder", "html"],
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, (
+        f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
     _built_html.append(src / "_build" / "html")
     return _built_html[0]
 

@@ -60,14 +60,18 @@ def _encode_param(name: str, value: Any) -> Any:
         return value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise ValueError(f"cannot save: hyperparameter {name}={value!r} is not a number, string, bool or None")
+    raise ValueError(
+        f"cannot save: hyperparameter {name}={value!r} is not a number, string, bool or None"
+    )
 
 
 def _decode_param(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"__generator__"}:
         state = value["__generator__"]
         bit_generator = getattr(np.random, str(state.get("bit_generator")), None)
-        if not (isinstance(bit_generator, type) and issubclass(bit_generator, np.random.BitGenerator)):
+        if not (
+            isinstance(bit_generator, type) and issubclass(bit_generator, np.random.BitGenerator)
+        ):
             raise ValueError(f"unknown bit generator {state.get('bit_generator')!r}")
         generator = np.random.Generator(bit_generator())
         generator.bit_generator.state = state
@@ -183,7 +187,9 @@ class Recommender:
 
     def _validate_params(self) -> dict[str, Any]:
         """The hyperparameters checked against the declared constraints (plain Python values)."""
-        params = validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
+        params = validate_params(
+            type(self).__name__, self.get_params(), self._parameter_constraints
+        )
         self._check_params(params)
         return params
 
@@ -202,7 +208,10 @@ class Recommender:
         csr = ratings.to_csr()
         csr.sort_indices()
         # training items of each user, to exclude them from recommendations
-        self.seen_indptr_, self.seen_indices_ = csr.indptr.astype(np.int64), csr.indices.astype(np.int64)
+        self.seen_indptr_, self.seen_indices_ = (
+            csr.indptr.astype(np.int64),
+            csr.indices.astype(np.int64),
+        )
         self._set_counts()
         self._fit(ratings, params)
         return self
@@ -217,7 +226,9 @@ class Recommender:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "global_mean_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(ratings) first")
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(ratings) first"
+            )
 
     def _known(self, idx: np.ndarray, counts: np.ndarray) -> np.ndarray:
         known = idx < counts.size
@@ -236,14 +247,18 @@ class Recommender:
         users = check_indices("users", users)
         items = check_indices("items", items)
         if users.size != items.size:
-            raise ValueError(f"users and items must have equal lengths; got {users.size} and {items.size}")
+            raise ValueError(
+                f"users and items must have equal lengths; got {users.size} and {items.size}"
+            )
         return np.clip(self._predict_unclipped(users, items), self.rating_min_, self.rating_max_)
 
     def _predict_unclipped(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         known_u = self._known(users, self.user_counts_)
         known_i = self._known(items, self.item_counts_)
         # unknown rows are scored as row 0 and then zeroed by the subclass via the masks
-        return self._score(np.where(known_u, users, 0), np.where(known_i, items, 0), known_u, known_i)
+        return self._score(
+            np.where(known_u, users, 0), np.where(known_i, items, 0), known_u, known_i
+        )
 
     def _score(self, users, items, known_u, known_i) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -286,8 +301,12 @@ class Recommender:
         """
         self._check_fitted()
         one = np.ndim(users) == 0
-        if one and (isinstance(users, (bool, np.bool_)) or not isinstance(users, (int, np.integer))):
-            raise TypeError(f"users must be an int index or an array of them; got {type(users).__name__}")
+        if one and (
+            isinstance(users, (bool, np.bool_)) or not isinstance(users, (int, np.integer))
+        ):
+            raise TypeError(
+                f"users must be an int index or an array of them; got {type(users).__name__}"
+            )
         users = self._check_rows("users", users, self.n_users_)
         k = check_int("k", k)
         if not isinstance(exclude_seen, (bool, np.bool_)):
@@ -296,7 +315,9 @@ class Recommender:
         if filter_items is not None:
             banned = check_indices("filter_items", filter_items)
             if banned.size and banned.max() >= self.n_items_:
-                raise ValueError(f"filter_items must be in [0, {self.n_items_}); got {int(banned.max())}")
+                raise ValueError(
+                    f"filter_items must be in [0, {self.n_items_}); got {int(banned.max())}"
+                )
         exclude = (self.seen_indptr_, self.seen_indices_) if exclude_seen else None
         items, scores = self._top_k(users, k, exclude, banned)
         if one:
@@ -313,7 +334,9 @@ class Recommender:
             chunk = users[start : start + block]
             s = np.array(self._score_users(chunk), dtype=np.float64)  # a copy we may mask
             if np.isnan(s).any():
-                raise RuntimeError(f"{type(self).__name__} produced NaN scores; the fit has diverged")
+                raise RuntimeError(
+                    f"{type(self).__name__} produced NaN scores; the fit has diverged"
+                )
             if banned is not None:
                 s[:, banned] = -np.inf
             if exclude is not None:
@@ -357,7 +380,9 @@ class Recommender:
             if isinstance(value, np.ndarray):
                 arrays[name] = value
             elif isinstance(value, dict):
-                scalars[name] = {key: _encode_param(f"{name}[{key!r}]", v) for key, v in value.items()}
+                scalars[name] = {
+                    key: _encode_param(f"{name}[{key!r}]", v) for key, v in value.items()
+                }
             else:
                 scalars[name] = _encode_param(name, value)
         meta = {
@@ -407,27 +432,42 @@ class Recommender:
                         f"{path} holds a {meta.get('class')}, not a {cls.__name__}; use {meta.get('class')}.load"
                     )
                 arrays = {name: data[name] for name in data.files if name != "__meta__"}
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, json.JSONDecodeError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+            KeyError,
+            json.JSONDecodeError,
+        ) as exc:
             if isinstance(exc, FileNotFoundError):
                 raise
-            raise ValueError(f"{path} is corrupted or truncated ({type(exc).__name__}: {exc})") from None
+            raise ValueError(
+                f"{path} is corrupted or truncated ({type(exc).__name__}: {exc})"
+            ) from None
         return cls._from_meta(path, meta, arrays)
 
     @classmethod
     def _from_meta(cls, path, meta: dict, arrays: dict) -> "Recommender":
         expected = set(cls._common_attributes + cls._fitted_attributes)
         params, scalars, listed = meta.get("params"), meta.get("scalars"), meta.get("arrays")
-        if not (isinstance(params, dict) and isinstance(scalars, dict) and isinstance(listed, dict)):
+        if not (
+            isinstance(params, dict) and isinstance(scalars, dict) and isinstance(listed, dict)
+        ):
             raise ValueError(f"{path}: malformed metadata")
         if set(params) != set(cls._param_names()):
-            raise ValueError(f"{path}: hyperparameters {sorted(params)} do not match {cls.__name__}'s")
+            raise ValueError(
+                f"{path}: hyperparameters {sorted(params)} do not match {cls.__name__}'s"
+            )
         if set(scalars) | set(listed) != expected or set(scalars) & set(listed):
             raise ValueError(
                 f"{path}: stored attributes {sorted(set(scalars) | set(listed))} "
                 f"do not match {cls.__name__}'s {sorted(expected)}"
             )
         if set(arrays) != set(listed):
-            raise ValueError(f"{path}: arrays {sorted(arrays)} do not match the metadata {sorted(listed)}")
+            raise ValueError(
+                f"{path}: arrays {sorted(arrays)} do not match the metadata {sorted(listed)}"
+            )
         for name, (shape, dtype) in listed.items():
             if list(arrays[name].shape) != shape or arrays[name].dtype.str != dtype:
                 raise ValueError(
@@ -483,16 +523,24 @@ class FactorModel(Recommender):
 
     def _similar(self, name, queries, F, counts, k, metric):
         one = np.ndim(queries) == 0
-        if one and (isinstance(queries, (bool, np.bool_)) or not isinstance(queries, (int, np.integer))):
-            raise TypeError(f"{name} must be an int index or an array of them; got {type(queries).__name__}")
+        if one and (
+            isinstance(queries, (bool, np.bool_)) or not isinstance(queries, (int, np.integer))
+        ):
+            raise TypeError(
+                f"{name} must be an int index or an array of them; got {type(queries).__name__}"
+            )
         queries = self._check_rows(name, queries, F.shape[0])
         k = check_int("k", k)
-        validate_params(type(self).__name__, {"metric": metric}, {"metric": [Options("cosine", "dot")]})
+        validate_params(
+            type(self).__name__, {"metric": metric}, {"metric": [Options("cosine", "dot")]}
+        )
         norms = np.linalg.norm(F, axis=1)
         usable = (counts > 0) & (norms > 0)
         if not usable[queries].all():
             bad = int(queries[~usable[queries]][0])
-            raise ValueError(f"{name[:-1]} {bad} has no training ratings, so it has no factors to compare")
+            raise ValueError(
+                f"{name[:-1]} {bad} has no training ratings, so it has no factors to compare"
+            )
         G = F / np.where(norms > 0, norms, 1.0)[:, None] if metric == "cosine" else F
         sims = row_dots(G[queries], G)
         sims[:, ~usable] = -np.inf

@@ -109,16 +109,24 @@ class Baseline(Recommender):
         c = np.zeros(ratings.n_items)
         history = []
         for _ in range(n_epochs):
-            b = np.bincount(users, centred - c[items], minlength=ratings.n_users) / np.maximum(reg_user + n_u, 1e-300)
-            c = np.bincount(items, centred - b[users], minlength=ratings.n_items) / np.maximum(reg_item + n_i, 1e-300)
+            b = np.bincount(users, centred - c[items], minlength=ratings.n_users) / np.maximum(
+                reg_user + n_u, 1e-300
+            )
+            c = np.bincount(items, centred - b[users], minlength=ratings.n_items) / np.maximum(
+                reg_item + n_i, 1e-300
+            )
             err = centred - b[users] - c[items]
-            history.append(float(np.sum(err**2) + reg_user * np.sum(b**2) + reg_item * np.sum(c**2)))
+            history.append(
+                float(np.sum(err**2) + reg_user * np.sum(b**2) + reg_item * np.sum(c**2))
+            )
         self.user_bias_, self.item_bias_ = b, c
         self.history_ = np.array(history)
 
     def _score(self, users, items, known_u, known_i):
-        return self.global_mean_ + np.where(known_u, self.user_bias_[users], 0.0) + np.where(
-            known_i, self.item_bias_[items], 0.0
+        return (
+            self.global_mean_
+            + np.where(known_u, self.user_bias_[users], 0.0)
+            + np.where(known_i, self.item_bias_[items], 0.0)
         )
 
 
@@ -136,7 +144,9 @@ class Popularity(_CountsOnly):
     """
 
     def predict(self, users, items):
-        raise TypeError("Popularity ranks items by their rating counts; it does not predict ratings")
+        raise TypeError(
+            "Popularity ranks items by their rating counts; it does not predict ratings"
+        )
 
     def _score(self, users, items, known_u, known_i):
         return np.where(known_i, self.item_counts_[items], 0).astype(np.float64)

@@ -111,8 +111,9 @@ MAP_INIT = {
 
 
 # ----------------------------------------------------------------- the pieces
-def normal_wishart_posterior(X: np.ndarray, mu0: np.ndarray, beta0: float, nu0: float,
-                             W0: np.ndarray) -> tuple[np.ndarray, float, float, np.ndarray]:
+def normal_wishart_posterior(
+    X: np.ndarray, mu0: np.ndarray, beta0: float, nu0: float, W0: np.ndarray
+) -> tuple[np.ndarray, float, float, np.ndarray]:
     """Parameters :math:`(\\mu_0^*, \\beta_0^*, W_0^*, \\nu_0^*)` of the Normal-Wishart posterior given the rows of ``X``.
 
     Parameters
@@ -161,8 +162,9 @@ def sample_wishart(W: np.ndarray, nu: float, rng: np.random.Generator) -> np.nda
     return LA @ LA.T
 
 
-def sample_normal_wishart(loc: np.ndarray, beta: float, W: np.ndarray, nu: float,
-                          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_normal_wishart(
+    loc: np.ndarray, beta: float, W: np.ndarray, nu: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Draw :math:`(\\mu, \\Lambda) \\sim \\mathcal{NW}(m, \\beta, W, \\nu)` (``loc`` is :math:`m`).
 
     First :math:`\\Lambda \\sim \\mathcal W(W, \\nu)` (:func:`sample_wishart`), then
@@ -180,9 +182,14 @@ def sample_normal_wishart(loc: np.ndarray, beta: float, W: np.ndarray, nu: float
     return mean, precision
 
 
-def row_conditionals(groups: RowGroups, F: np.ndarray, residuals: np.ndarray, alpha: float,
-                     prior_mean: np.ndarray,
-                     prior_precision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def row_conditionals(
+    groups: RowGroups,
+    F: np.ndarray,
+    residuals: np.ndarray,
+    alpha: float,
+    prior_mean: np.ndarray,
+    prior_precision: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Canonical parameters of every row's Gaussian conditional, all rows at once.
 
     For row :math:`i` of ``groups`` (a user, with ``F`` the item factors; or an
@@ -416,8 +423,9 @@ class BayesianPMF(FactorModel):
     def _initial_factors(self, ratings: Ratings, s: dict, rng: np.random.Generator):
         d = s["n_factors"]
         if s["init"] == "map":
-            mf = MatrixFactorization(n_factors=d, solver="als", biased=False, center=True,
-                                     random_state=rng, **MAP_INIT).fit(ratings)
+            mf = MatrixFactorization(
+                n_factors=d, solver="als", biased=False, center=True, random_state=rng, **MAP_INIT
+            ).fit(ratings)
             return mf.user_factors_.copy(), mf.item_factors_.copy()
         # draws for the known rows only: rows without data change nothing, not even the
         # random stream
@@ -450,8 +458,9 @@ class BayesianPMF(FactorModel):
         evaluating = self._eval_set is not None
         if evaluating:
             ev = self._eval_set
-            ev_known = (self._known(ev.users, self.user_counts_)
-                        & self._known(ev.items, self.item_counts_))
+            ev_known = self._known(ev.users, self.user_counts_) & self._known(
+                ev.items, self.item_counts_
+            )
             ev_users, ev_items = ev.users[ev_known], ev.items[ev_known]
             ev_sum = np.zeros(ev_users.size)
 
@@ -536,7 +545,9 @@ class BayesianPMF(FactorModel):
         the second half of what was kept, which agree once the chain is stationary.
         """
         kept = self.history_[s["burn_in"] :]
-        self.burn_in_rhat_ = float(rhat(kept[None, :])) if kept.size >= _MIN_KEPT_FOR_RHAT else np.nan
+        self.burn_in_rhat_ = (
+            float(rhat(kept[None, :])) if kept.size >= _MIN_KEPT_FOR_RHAT else np.nan
+        )
         if self.burn_in_rhat_ > BURN_IN_RHAT_LIMIT:
             warnings.warn(
                 f"BayesianPMF: the training RMSE of the kept sweeps still drifts (split R-hat "

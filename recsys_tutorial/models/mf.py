@@ -52,7 +52,6 @@ _EXPLODED = 1e3
 _RISING_EPOCHS = 3
 
 
-
 class MatrixFactorization(FactorModel):
     """Matrix factorization :math:`R \\approx \\mu + b 1^\\top + 1 c^\\top + U V^\\top`.
 
@@ -211,7 +210,9 @@ class MatrixFactorization(FactorModel):
         ``reg_item`` and ``reg_bias`` stay ``None`` when they follow ``reg``.
         """
         params = super().get_params(deep)
-        defaults = SOLVER_DEFAULTS.get(params["solver"]) if isinstance(params["solver"], str) else None
+        defaults = (
+            SOLVER_DEFAULTS.get(params["solver"]) if isinstance(params["solver"], str) else None
+        )
         if defaults is not None:
             for name, value in defaults.items():
                 if params[name] is None:
@@ -221,7 +222,9 @@ class MatrixFactorization(FactorModel):
     def _check_params(self, p: dict) -> None:
         for name in ("lr", "batch_size"):
             if p["solver"] == "als" and getattr(self, name) is not None:
-                raise ValueError(f"MatrixFactorization: {name} is not used by solver='als'; leave it None")
+                raise ValueError(
+                    f"MatrixFactorization: {name} is not used by solver='als'; leave it None"
+                )
         if p["solver"] == "gd" and self.batch_size is not None:
             raise ValueError(
                 "MatrixFactorization: batch_size is not used by solver='gd' (it uses all ratings); leave it None"
@@ -229,7 +232,10 @@ class MatrixFactorization(FactorModel):
 
     def _settings(self, p: dict) -> dict:
         """The values the fit uses: the validated parameters with ``reg_item``/``reg_bias`` filled in."""
-        s = {name: p[name] for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "tol", "init_std")}
+        s = {
+            name: p[name]
+            for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "tol", "init_std")
+        }
         s["reg_item"] = p["reg"] if p["reg_item"] is None else p["reg_item"]
         s["reg_bias"] = p["reg"] if p["reg_bias"] is None else p["reg_bias"]
         if p["solver"] != "als":
@@ -314,20 +320,28 @@ class MatrixFactorization(FactorModel):
     def objective(self, ratings: Ratings) -> float:
         """The training objective :math:`J` of the current parameters on ``ratings``."""
         with np.errstate(over="ignore", invalid="ignore"):
-            return mf_loss(self.user_factors_, self.item_factors_, ratings, **self._objective_terms())
+            return mf_loss(
+                self.user_factors_, self.item_factors_, ratings, **self._objective_terms()
+            )
 
     def _row_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """The regularization weights w_i and w_j of the training users and items."""
         nu = self.settings_["reg_exponent"]
-        return regularization_weights(self.user_counts_, nu), regularization_weights(self.item_counts_, nu)
+        return regularization_weights(self.user_counts_, nu), regularization_weights(
+            self.item_counts_, nu
+        )
 
     def _objective_terms(self) -> dict:
         """Keyword arguments of mf_loss/mf_gradients that describe this model's J."""
         s = self.settings_
         wu, wv = self._row_weights()
-        terms = dict(reg_u=s["reg"], reg_v=s["reg_item"], mean=self.offset_, user_weights=wu, item_weights=wv)
+        terms = dict(
+            reg_u=s["reg"], reg_v=s["reg_item"], mean=self.offset_, user_weights=wu, item_weights=wv
+        )
         if self.biased:
-            terms.update(user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"])
+            terms.update(
+                user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"]
+            )
         return terms
 
     # ---------------------------------------------------------------- solvers
@@ -362,7 +376,8 @@ class MatrixFactorization(FactorModel):
             if singular:
                 raise ValueError(
                     f"MatrixFactorization: the ALS normal equations of the {side} are singular: "
-                    f"reg={reg:g}" + (f", reg_bias={s['reg_bias']:g}" if self.biased else "")
+                    f"reg={reg:g}"
+                    + (f", reg_bias={s['reg_bias']:g}" if self.biased else "")
                     + f" is too small for n_factors={d} (a {side[:-1]} with fewer ratings than "
                     "factors needs a positive penalty), or the ratings' scale overflows; "
                     "increase the regularization"
@@ -384,8 +399,14 @@ class MatrixFactorization(FactorModel):
         # With A x = b at the optimum, sum_Omega e^2 + (item penalties) = sum y^2 - sum_j x_j . b_j,
         # so J costs O(n d) here instead of another pass over the ratings (tests check it
         # against objectives.mf_loss).
-        user_penalty = s["reg"] * float(np.einsum("i,ik,ik->", wu, self.user_factors_, self.user_factors_))
-        user_penalty += s["reg_bias"] * float(np.einsum("i,i,i->", wu, self.user_bias_, self.user_bias_)) if self.biased else 0.0
+        user_penalty = s["reg"] * float(
+            np.einsum("i,ik,ik->", wu, self.user_factors_, self.user_factors_)
+        )
+        user_penalty += (
+            s["reg_bias"] * float(np.einsum("i,i,i->", wu, self.user_bias_, self.user_bias_))
+            if self.biased
+            else 0.0
+        )
         return partial + user_penalty
 
     def _sgd_prepare(self, ratings, s):
@@ -393,7 +414,12 @@ class MatrixFactorization(FactorModel):
         wu, wv = self._row_weights()
         share_u = wu / np.maximum(self.user_counts_, 1)
         share_v = wv / np.maximum(self.item_counts_, 1)
-        return s["reg"] * share_u, s["reg_item"] * share_v, s["reg_bias"] * share_u, s["reg_bias"] * share_v
+        return (
+            s["reg"] * share_u,
+            s["reg_item"] * share_v,
+            s["reg_bias"] * share_u,
+            s["reg_bias"] * share_v,
+        )
 
     def _sgd_epoch(self, ratings, s, rng, state):
         """One pass of mini-batch SGD over the ratings in a fresh random order."""
@@ -416,13 +442,19 @@ class MatrixFactorization(FactorModel):
                 # summing the per-rating updates of a batch row by row (bincount on flat indices)
                 step_u = lr * (err[:, None] * Vj - reg_u[i, None] * Ui)
                 step_v = lr * (err[:, None] * Ui - reg_v[j, None] * Vj)
-                U += np.bincount((i[:, None] * d + cols).ravel(), step_u.ravel(), minlength=m * d).reshape(m, d)
-                V += np.bincount((j[:, None] * d + cols).ravel(), step_v.ravel(), minlength=n * d).reshape(n, d)
+                U += np.bincount(
+                    (i[:, None] * d + cols).ravel(), step_u.ravel(), minlength=m * d
+                ).reshape(m, d)
+                V += np.bincount(
+                    (j[:, None] * d + cols).ravel(), step_v.ravel(), minlength=n * d
+                ).reshape(n, d)
 
     def _gd_epoch(self, ratings, s, rng, state):
         """One step of full-batch gradient descent on :math:`J`."""
         with np.errstate(over="ignore", invalid="ignore"):
-            grads = mf_gradients(self.user_factors_, self.item_factors_, ratings, **self._objective_terms())
+            grads = mf_gradients(
+                self.user_factors_, self.item_factors_, ratings, **self._objective_terms()
+            )
             self.user_factors_ = self.user_factors_ - s["lr"] * grads[0]
             self.item_factors_ = self.item_factors_ - s["lr"] * grads[1]
             if self.biased:

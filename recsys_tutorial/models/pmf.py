@@ -162,6 +162,7 @@ class PMF(FactorModel):
         self.offset_ = mf.offset_
         # log p(R - offset, U, V) = -J / (2 sigma^2) + the Gaussian normalizing constants
         d = self.user_factors_.shape[1]
+
         # log(2 pi s^2) as log(2 pi) + 2 log(s): no overflow for extreme (valid) scales
         def log_norm(s):
             return np.log(2 * np.pi) + 2 * np.log(s)
@@ -176,10 +177,16 @@ class PMF(FactorModel):
     def log_posterior(self, ratings: Ratings) -> float:
         """:func:`~recsys_tutorial.objectives.pmf_log_posterior` of the fitted factors on ``ratings``."""
         self._check_fitted()
-        centred = Ratings(ratings.users, ratings.items, ratings.values - self.offset_,
-                          n_users=ratings.n_users, n_items=ratings.n_items)
-        return pmf_log_posterior(self.user_factors_, self.item_factors_, centred,
-                                 self.sigma, self.sigma_u, self.sigma_v)
+        centred = Ratings(
+            ratings.users,
+            ratings.items,
+            ratings.values - self.offset_,
+            n_users=ratings.n_users,
+            n_items=ratings.n_items,
+        )
+        return pmf_log_posterior(
+            self.user_factors_, self.item_factors_, centred, self.sigma, self.sigma_u, self.sigma_v
+        )
 
     def _score(self, users, items, known_u, known_i):
         dot = np.einsum("kf,kf->k", self.user_factors_[users], self.item_factors_[items])
