@@ -61,8 +61,8 @@ def main() -> None:
     train, _ = rt.model_selection.train_test_split(ratings, 0.2, random_state=0)
     users = np.arange(train.n_users)
     print(f"top-{args.k} lists for all {train.n_users} users of {train.n_items} items")
-    print(f"| model | loop s | batch s | loop / batch | same lists |")
-    print(f"|---|---|---|---|---|")
+    print("| model | loop s | batch s | loop / batch | same lists |")
+    print("|---|---|---|---|---|")
     for name, model in chosen.items():
         model.fit(train)
         loop_s, loop = best_of(

@@ -14,8 +14,7 @@ that are both (nearly) zero from dividing noise by noise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

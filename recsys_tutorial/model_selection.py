@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ __all__ = [
 
 
 def train_test_split(
-    ratings: Ratings, test_size: float | int = 0.2, random_state=None
+    ratings: Ratings, test_size: float = 0.2, random_state=None
 ) -> tuple[Ratings, Ratings]:
     """Split ratings uniformly at random into train and test.
 

@@ -21,8 +21,9 @@ Indices are 0-based, as in the package: :math:`U_{i,k}` is entry ``U[i, k]``.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import sympy as sp
 

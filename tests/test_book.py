@@ -75,7 +75,7 @@ def test_math_is_served_from_the_book_itself(built_book):
     assert pages
     for page in pages:
         html = page.read_text()
-        sources = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', html, flags=re.I)
+        sources = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', html, flags=re.IGNORECASE)
         for src in sources:
             assert "://" not in src, f"{page.name} loads MathJax from {src}"
             assert (page.parent / src.split("?")[0]).is_file(), f"{page.name}: {src} missing"
@@ -83,8 +83,6 @@ def test_math_is_served_from_the_book_itself(built_book):
 
 
 def test_the_api_appendix_documents_every_public_name(built_book):
-    import importlib
-
     import recsys_tutorial
 
     html = (built_book / "book" / "api.html").read_text()

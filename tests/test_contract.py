@@ -13,12 +13,11 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
+from conftest import random_ratings
 
 import recsys_tutorial as rt
 from recsys_tutorial.models import FactorModel, NotFittedError
 from recsys_tutorial.validation import Interval, Options
-
-from conftest import random_ratings
 
 MODELS = {
     "GlobalMean": lambda **kw: rt.models.GlobalMean(**kw),

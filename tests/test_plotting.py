@@ -4,12 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display in tests
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-import recsys_tutorial as rt  # noqa: E402
-from recsys_tutorial import plotting  # noqa: E402
+import recsys_tutorial as rt
+from recsys_tutorial import plotting
 
 
 @pytest.fixture(autouse=True)

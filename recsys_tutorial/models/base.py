@@ -156,7 +156,7 @@ class Recommender:
         """Hyperparameters, as :meth:`fit` will use them."""
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params: Any) -> "Recommender":
+    def set_params(self, **params: Any) -> Recommender:
         """Set hyperparameters (validated at the next :meth:`fit`)."""
         valid = self._param_names()
         for name, value in params.items():
@@ -165,7 +165,7 @@ class Recommender:
             setattr(self, name, value)
         return self
 
-    def clone(self) -> "Recommender":
+    def clone(self) -> Recommender:
         """A new unfitted model with the same hyperparameters."""
         return type(self)(**self.get_params())
 
@@ -197,7 +197,7 @@ class Recommender:
         """Checks that involve several parameters (override; raise ``ValueError``)."""
 
     # ------------------------------------------------------------------ fit
-    def fit(self, ratings: Ratings) -> "Recommender":
+    def fit(self, ratings: Ratings) -> Recommender:
         """Learn from ``ratings``; returns ``self``."""
         params = self._validate_params()  # bad hyperparameters fail before any work
         ratings = check_ratings("ratings", ratings)
@@ -405,7 +405,7 @@ class Recommender:
             raise
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Recommender":
+    def load(cls, path: str | os.PathLike) -> Recommender:
         """Read a model written by :meth:`save` (the same class), checking what it reads.
 
         Raises
@@ -448,7 +448,7 @@ class Recommender:
         return cls._from_meta(path, meta, arrays)
 
     @classmethod
-    def _from_meta(cls, path, meta: dict, arrays: dict) -> "Recommender":
+    def _from_meta(cls, path, meta: dict, arrays: dict) -> Recommender:
         expected = set(cls._common_attributes + cls._fitted_attributes)
         params, scalars, listed = meta.get("params"), meta.get("scalars"), meta.get("arrays")
         if not (

@@ -404,7 +404,7 @@ class BayesianPMF(FactorModel):
         del s["random_state"], s["verbose"]
         return s
 
-    def fit(self, ratings: Ratings, eval_set: Ratings | None = None) -> "BayesianPMF":
+    def fit(self, ratings: Ratings, eval_set: Ratings | None = None) -> BayesianPMF:
         """Run the sampler on ``ratings``; returns ``self``.
 
         Parameters
