@@ -114,7 +114,8 @@ def main(argv=None) -> None:
 
     print()
     print(
-        f"MovieLens 100K, 5-fold CV (kfold random_state=0); {platform.processor() or platform.machine()}, "
+        "MovieLens 100K, 5-fold CV (kfold random_state=0); "
+        f"{platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}, numpy {np.__version__}"
     )
     reference = results.get("surprise-svd", {}).get("fit_time")

@@ -1,4 +1,4 @@
-"""Nested cross-validation: the package's models and Surprise's, tuned the same way, with paired tests.
+"""Nested cross-validation: the package's models and Surprise's, tuned alike, with paired tests.
 
 Outer loop: the book's five folds, ``kfold(ratings, 5, random_state=0)``.  On
 each outer training part, every "tuned" row picks its hyperparameters by an

@@ -33,8 +33,8 @@ detect chains that agree in location but not in scale; it reports the larger.
 
 **Effective sample size.**  With :math:`\\hat\\rho_{m,t}` the lag-:math:`t`
 autocorrelation of chain :math:`m` (autocovariance divided by :math:`N`), the
-combined autocorrelation is
-:math:`\\hat\\rho_t = 1 - (W - \\frac1M \\sum_m s_m^2 \\hat\\rho_{m,t}) / \\widehat{\\operatorname{var}}^+`,
+combined autocorrelation is :math:`\\hat\\rho_t = 1 - (W - \\frac1M \\sum_m s_m^2
+\\hat\\rho_{m,t}) / \\widehat{\\operatorname{var}}^+`,
 and :math:`S_{\\text{eff}} = MN / \\hat\\tau` with
 :math:`\\hat\\tau = -1 + 2 \\sum_{k=0}^{K} P_k`, where
 :math:`P_k = \\hat\\rho_{2k} + \\hat\\rho_{2k+1}` are summed while they stay

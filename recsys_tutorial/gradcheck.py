@@ -4,7 +4,8 @@ A gradient derived by hand is checked against central differences
 
 .. math::
 
-    \\frac{\\partial f}{\\partial x_k} \\approx \\frac{f(x + \\varepsilon e_k) - f(x - \\varepsilon e_k)}{2\\varepsilon},
+    \\frac{\\partial f}{\\partial x_k}
+    \\approx \\frac{f(x + \\varepsilon e_k) - f(x - \\varepsilon e_k)}{2\\varepsilon},
 
 whose error is :math:`O(\\varepsilon^2)`.  The comparison uses the relative
 error :math:`|g_k - \\tilde g_k| / \\max(|g_k|, |\\tilde g_k|, \\text{floor})`, so

@@ -102,14 +102,16 @@ def ranking_metrics(
     k = check_int("k", k)
     if train.shape != test.shape:
         raise ValueError(
-            f"train and test must share their index spaces; got shapes {train.shape} and {test.shape}"
+            "train and test must share their index spaces; "
+            f"got shapes {train.shape} and {test.shape}"
         )
     if relevance_threshold is not None:
         relevance_threshold = check_float("relevance_threshold", relevance_threshold, -np.inf)
     if relevance_threshold is not None and not (test.values >= relevance_threshold).any():
         # checked here: an empty subset is not a valid Ratings, and its message would mislead
         raise ValueError(
-            f"no test rating is >= relevance_threshold={relevance_threshold}; no user has a relevant item"
+            f"no test rating is >= relevance_threshold={relevance_threshold}; "
+            "no user has a relevant item"
         )
     relevant = (
         test if relevance_threshold is None else test.subset(test.values >= relevance_threshold)
@@ -151,7 +153,8 @@ def _top_lists(model, train: Ratings, users: np.ndarray, k: int, exclude) -> np.
     model._check_fitted()
     if (model.n_users_, model.n_items_) != train.shape:
         raise ValueError(
-            f"the model was fitted on {model.n_users_} users x {model.n_items_} items, but train has "
+            f"the model was fitted on {model.n_users_} users x {model.n_items_} items, "
+            "but train has "
             f"shape {train.shape}; fit it on train (or on data with train's index spaces)"
         )
     return model._top_k(users, k, exclude)[0]

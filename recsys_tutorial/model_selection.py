@@ -53,12 +53,13 @@ def train_test_split(
     n = len(ratings)
     if isinstance(test_size, (float, np.floating)):
         check_float("test_size", test_size, 0.0, strict=True, maximum=1.0)
-        n_test = int(round(test_size * n))
+        n_test = round(float(test_size) * n)
     else:
         n_test = check_int("test_size", test_size)
     if not 0 < n_test < n:
         raise ValueError(
-            f"test_size={test_size} leaves {n_test} of {n} ratings in test; both parts must be non-empty"
+            f"test_size={test_size} leaves {n_test} of {n} ratings in test; "
+            "both parts must be non-empty"
         )
     perm = check_random_state(random_state).permutation(n)
     return ratings.subset(np.sort(perm[n_test:])), ratings.subset(np.sort(perm[:n_test]))
@@ -135,7 +136,7 @@ def temporal_split(ratings: Ratings, test_size: float = 0.2) -> tuple[Ratings, R
     if ratings.timestamps is None:
         raise ValueError("temporal_split needs ratings with timestamps")
     check_float("test_size", test_size, 0.0, strict=True, maximum=1.0)
-    n_test = int(round(test_size * len(ratings)))
+    n_test = round(float(test_size) * len(ratings))
     if not 0 < n_test < len(ratings):
         raise ValueError(
             f"test_size={test_size} leaves {n_test} ratings in test; both parts must be non-empty"
@@ -173,7 +174,8 @@ def _parse_metric(metric: str) -> tuple[str, int | None]:
     if name in _RANKING and k.isdigit() and int(k) > 0:
         return name, int(k)
     raise ValueError(
-        f"unknown metric {metric!r}; use 'rmse', 'mae' or 'precision@k', 'recall@k', 'ndcg@k', 'map@k'"
+        f"unknown metric {metric!r}; "
+        "use 'rmse', 'mae' or 'precision@k', 'recall@k', 'ndcg@k', 'map@k'"
     )
 
 

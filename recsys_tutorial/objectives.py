@@ -192,9 +192,11 @@ def mf_gradients(
 
     .. math::
 
-        \\frac{\\partial L}{\\partial U_i} = -2 \\sum_{j \\in \\Omega_i} e_{ij} V_j + 2 \\lambda_U w_i U_i,
+        \\frac{\\partial L}{\\partial U_i}
+        = -2 \\sum_{j \\in \\Omega_i} e_{ij} V_j + 2 \\lambda_U w_i U_i,
         \\qquad
-        \\frac{\\partial L}{\\partial V_j} = -2 \\sum_{i \\in \\Omega^j} e_{ij} U_i + 2 \\lambda_V w_j V_j,
+        \\frac{\\partial L}{\\partial V_j}
+        = -2 \\sum_{i \\in \\Omega^j} e_{ij} U_i + 2 \\lambda_V w_j V_j,
 
     with :math:`e_{ij} = R_{ij} - \\hat R_{ij}`; with biases also
     :math:`\\partial L / \\partial b_i = -2 \\sum_{j \\in \\Omega_i} e_{ij} + 2 \\lambda_b w_i b_i`

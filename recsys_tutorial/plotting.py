@@ -170,7 +170,7 @@ def plot_count_histogram(
 
 
 def plot_sparsity_pattern(ratings, *, sort=True, ax=None):
-    """Where the observed entries of the feedback matrix are: a ``spy``-like image of :math:`\\delta_{ij}`.
+    """The observed entries of the feedback matrix: a ``spy``-like image of :math:`\\delta_{ij}`.
 
     Rows are users and columns items.  With ``sort`` the users are ordered
     by activity :math:`|\\Omega_i|` (most active at the top) and the items

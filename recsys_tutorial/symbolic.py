@@ -167,7 +167,7 @@ class MFInstance:
         return subs
 
     def to_ratings(self, R):
-        """The observed entries of a numeric ``m x n`` matrix ``R``, as :class:`~recsys_tutorial.Ratings`.
+        """The observed entries of ``R`` (numeric, ``m x n``), as :class:`~recsys_tutorial.Ratings`.
 
         Only the entries in :math:`\\Omega` are read, so the unobserved ones may be anything.
         """
@@ -312,7 +312,7 @@ def mf_prediction(instance: MFInstance) -> sp.Matrix:
 
 
 def mf_residuals(instance: MFInstance) -> sp.Matrix:
-    """:math:`E = M \\odot (R - U V^\\top)`: the residuals :math:`e_{ij}` on :math:`\\Omega`, 0 elsewhere.
+    """:math:`E = M \\odot (R - U V^\\top)`: the residuals on :math:`\\Omega`, 0 elsewhere.
 
     The mask multiplies entry by entry, so the unobserved :math:`R_{ij}`
     vanish from the expression.
@@ -332,7 +332,8 @@ def mf_penalty(instance: MFInstance) -> sp.Expr:
 
     .. math::
 
-        \\lambda_U \\sum_{i=1}^m w_i \\lVert U_i \\rVert^2 + \\lambda_V \\sum_{j=1}^n w_j \\lVert V_j \\rVert^2
+        \\lambda_U \\sum_{i=1}^m w_i \\lVert U_i \\rVert^2
+        + \\lambda_V \\sum_{j=1}^n w_j \\lVert V_j \\rVert^2
     """
     inst = _check_instance(instance)
     user = sp.Add(*[inst.user_weights[i] * _dot(inst.U, i, inst.U, i) for i in range(inst.m)])
@@ -341,7 +342,7 @@ def mf_penalty(instance: MFInstance) -> sp.Expr:
 
 
 def mf_loss(instance: MFInstance) -> sp.Expr:
-    """The regularized MF loss of chapter 2 (numpy twin: :func:`recsys_tutorial.objectives.mf_loss`).
+    """The regularized MF loss of chapter 2 (numpy: :func:`recsys_tutorial.objectives.mf_loss`).
 
     .. math::
 
@@ -356,14 +357,14 @@ def mf_loss(instance: MFInstance) -> sp.Expr:
 
 # --------------------------------------------------------------------------- gradients
 def matrix_gradient(expr: sp.Expr, X: sp.Matrix) -> sp.Matrix:
-    """:math:`\\partial\\, \\text{expr} / \\partial X`: the partial derivatives, shaped like ``X``."""
+    """:math:`\\partial\\, \\text{expr} / \\partial X`: the partial derivatives, shaped as ``X``."""
     return X.applyfunc(lambda x: sp.diff(expr, x))
 
 
 def mf_gradient_autodiff(
     instance: MFInstance, loss: sp.Expr | None = None
 ) -> tuple[sp.Matrix, sp.Matrix]:
-    """:math:`(\\partial L / \\partial U, \\partial L / \\partial V)` by differentiating every entry.
+    """:math:`(\\partial L / \\partial U, \\partial L / \\partial V)`, differentiating each entry.
 
     ``loss`` defaults to :func:`mf_loss`; pass another expression (e.g. the
     data term alone) to differentiate that instead.
@@ -378,9 +379,11 @@ def mf_gradient_closed_form(instance: MFInstance) -> tuple[sp.Matrix, sp.Matrix]
 
     .. math::
 
-        \\frac{\\partial L}{\\partial U_i} = -2 \\sum_{j \\in \\Omega_i} (R_{ij} - U_i^\\top V_j)\\, V_j
+        \\frac{\\partial L}{\\partial U_i}
+            = -2 \\sum_{j \\in \\Omega_i} (R_{ij} - U_i^\\top V_j)\\, V_j
             + 2 \\lambda_U w_i U_i, \\qquad
-        \\frac{\\partial L}{\\partial V_j} = -2 \\sum_{i \\in \\Omega^j} (R_{ij} - U_i^\\top V_j)\\, U_i
+        \\frac{\\partial L}{\\partial V_j}
+            = -2 \\sum_{i \\in \\Omega^j} (R_{ij} - U_i^\\top V_j)\\, U_i
             + 2 \\lambda_V w_j V_j .
 
     A user without ratings (:math:`\\Omega_i = \\emptyset`) keeps only the
@@ -413,9 +416,11 @@ def mf_gradient_matrix_form(instance: MFInstance) -> tuple[sp.Matrix, sp.Matrix]
 
     .. math::
 
-        \\frac{\\partial L}{\\partial U} = -2\\, \\big(M \\odot (R - U V^\\top)\\big) V + 2 \\lambda_U W_U U,
+        \\frac{\\partial L}{\\partial U}
+            = -2\\, \\big(M \\odot (R - U V^\\top)\\big) V + 2 \\lambda_U W_U U,
         \\qquad
-        \\frac{\\partial L}{\\partial V} = -2\\, \\big(M \\odot (R - U V^\\top)\\big)^\\top U + 2 \\lambda_V W_V V .
+        \\frac{\\partial L}{\\partial V}
+            = -2\\, \\big(M \\odot (R - U V^\\top)\\big)^\\top U + 2 \\lambda_V W_V V .
     """
     inst = _check_instance(instance)
     E = mf_residuals(inst)
@@ -494,8 +499,8 @@ def gaussian_log_pdf(x, mean, cov) -> sp.Expr:
     Scalar ``x``: ``cov`` is the variance :math:`s^2` and the result is
     :math:`-\\tfrac12 \\log(2\\pi s^2) - (x - \\text{mean})^2 / (2 s^2)`.
     Column-vector ``x`` (``k x 1`` Matrix): ``cov`` is the ``k x k`` covariance
-    :math:`\\Sigma` and the result is
-    :math:`-\\tfrac12 \\log\\det(2\\pi\\Sigma) - \\tfrac12 (x - \\mu)^\\top \\Sigma^{-1} (x - \\mu)`,
+    :math:`\\Sigma` and the result is :math:`-\\tfrac12 \\log\\det(2\\pi\\Sigma)
+    - \\tfrac12 (x - \\mu)^\\top \\Sigma^{-1} (x - \\mu)`,
     :math:`\\mu` the mean.
     A scalar variance :math:`s^2` on a vector means :math:`\\Sigma = s^2 I`:
     pass ``s**2 * sympy.eye(k)``.
@@ -511,12 +516,19 @@ def gaussian_log_pdf(x, mean, cov) -> sp.Expr:
         diff = x - mean
         return -sp.log((2 * sp.pi * cov).det()) / 2 - (diff.T * cov.inv() * diff)[0, 0] / 2
     if isinstance(cov, sp.MatrixBase):
-        raise ValueError("cov must be a scalar variance for a scalar x")
+        # a matrix is a valid cov, only not with a scalar x: a mismatch of values, as in
+        # the vector case above, so ValueError
+        raise ValueError("cov must be a scalar variance for a scalar x")  # noqa: TRY004
     return -sp.log(2 * sp.pi * cov) / 2 - (x - mean) ** 2 / (2 * cov)
 
 
 def pmf_log_likelihood(instance: MFInstance) -> sp.Expr:
-    """:math:`\\sum_{(i,j) \\in \\Omega} \\log \\mathcal N(R_{ij} \\mid U_i^\\top V_j, \\sigma^2)`."""
+    """The log-likelihood of the observed ratings under PMF's Gaussian noise.
+
+    .. math::
+
+        \\sum_{(i,j) \\in \\Omega} \\log \\mathcal N(R_{ij} \\mid U_i^\\top V_j, \\sigma^2)
+    """
     inst = _check_instance(instance)
     variance = inst.sigma**2
     return sp.Add(

@@ -22,7 +22,8 @@ def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # timestamps of an earlier run
-    # record_timing=False: no per-cell timestamps, so re-executing an unchanged chapter changes nothing
+    # record_timing=False: no per-cell timestamps, so re-executing an unchanged chapter
+    # changes nothing
     client = NotebookClient(
         nb,
         timeout=900,

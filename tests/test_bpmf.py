@@ -1,4 +1,4 @@
-"""Bayesian PMF: the Gibbs sampler's pieces against direct formulas, and the fitted model's contract."""
+"""Bayesian PMF: the Gibbs sampler's pieces against direct formulas; the fitted model's contract."""
 
 import numpy as np
 import pytest
@@ -28,7 +28,10 @@ def small():
 
 
 def stacked_sample_predictions(model, users, items):
-    """Per-sample U_i . V_j for each pair, shape (n_kept, n_pairs): a direct, unbatched-over-pairs computation."""
+    """Per-sample U_i . V_j for each pair, shape (n_kept, n_pairs).
+
+    A direct computation, not batched over the pairs.
+    """
     return np.stack(
         [
             np.sum(U[users] * V[items], axis=1)
@@ -52,7 +55,8 @@ def test_row_conditional_matches_a_direct_computation():
         RowGroups(users, items, m, n), V, residuals, alpha, prior_mean, prior_precision
     )
     for i in range(m):
-        # Lambda_i* = Lambda_U + alpha sum_{j in Omega_i} V_j V_j^T ;  mu_i* = Lambda_i*^-1 (alpha sum R_ij V_j + Lambda_U mu_U)
+        # Lambda_i* = Lambda_U + alpha sum_{j in Omega_i} V_j V_j^T ;
+        # mu_i* = Lambda_i*^-1 (alpha sum R_ij V_j + Lambda_U mu_U)
         Lam = prior_precision.copy()
         rhs = prior_precision @ prior_mean
         for k in range(users.size):
@@ -237,7 +241,8 @@ def test_unknown_users_and_items_get_the_training_mean():
     np.testing.assert_array_equal(std[:5], np.full(5, train.values.std()))
     # a known pair is predicted by the model, more confidently than the fallback
     assert mean[5] != train.values.mean() and std[5] < 0.7 * train.values.std()
-    # one user against every item (the recommend path): item 7 falls back, the others are model means
+    # one user against every item (the recommend path): item 7 falls back, the others are
+    # model means
     every = model.predict(np.zeros(40, dtype=int), np.arange(40))
     expected = np.clip(
         model.offset_
@@ -270,7 +275,7 @@ def test_recommend_ranks_by_the_posterior_mean(small):
 
 
 def test_save_load_round_trip_is_exact(small, tmp_path):
-    train, test, model = small
+    _train, test, model = small
     path = tmp_path / "bpmf.npz"
     model.save(path)
     loaded = BayesianPMF.load(path)

@@ -1,4 +1,4 @@
-"""The contract every model keeps, checked on every model (scikit-learn's estimator checks, in small).
+"""The contract every model keeps, checked on every model (scikit-learn's estimator checks, small).
 
 Adding a model means adding one entry to ``MODELS``: a factory that returns a
 fast-to-fit instance.  Each test is parametrized over the list.
@@ -6,6 +6,7 @@ fast-to-fit instance.  Each test is parametrized over the list.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -65,7 +66,7 @@ def assert_same_state(a, b):
 
 
 def without_times(model):
-    """``model`` with its wall-clock history zeroed (the only state two equal fits may not share)."""
+    """``model`` with its wall-clock history zeroed (the one state two equal fits may not share)."""
     if hasattr(model, "history_time_"):
         model.history_time_ = np.zeros_like(model.history_time_)
     return model
@@ -267,7 +268,7 @@ def test_load_refuses_corrupted_truncated_and_tampered_files(name, data, tmp_pat
     # flip bytes inside the compressed data of the first array: a CRC/zlib error
     corrupted = tmp_path / "corrupted.npz"
     with zipfile.ZipFile(path) as zf:
-        info = [i for i in zf.infolist() if i.filename != "__meta__.npy"][0]
+        info = next(i for i in zf.infolist() if i.filename != "__meta__.npy")
     start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 8
     damaged = bytearray(raw)
     for pos in range(start, min(start + 16, start + info.compress_size)):
@@ -415,7 +416,7 @@ def test_degenerate_values_work_or_are_refused_naming_the_parameter(data, tmp_pa
 
 
 def test_reg_means_the_same_penalty_for_every_solver(data):
-    """Given the same hyperparameters, each solver run to convergence reaches the same optimum of J."""
+    """Given the same hyperparameters, each solver run to convergence reaches J's same optimum."""
     common = dict(n_factors=2, reg=2.0, random_state=0)
     als = rt.models.MatrixFactorization(solver="als", n_epochs=300, tol=1e-13, **common).fit(data)
     gd = rt.models.MatrixFactorization(
@@ -442,13 +443,13 @@ def test_convergence_tests_stop_early_or_warn(data):
 
 
 def test_sgd_warns_when_its_objective_keeps_rising(data):
-    with pytest.warns(rt.models.ConvergenceWarning, match="rose for 3 epochs in a row"):
-        try:
-            rt.models.MatrixFactorization(
-                solver="sgd", lr=0.3, n_epochs=30, batch_size=1, random_state=0
-            ).fit(data)
-        except RuntimeError:
-            pass  # it may go on to diverge; the warning came first
+    model = rt.models.MatrixFactorization(
+        solver="sgd", lr=0.3, n_epochs=30, batch_size=1, random_state=0
+    )
+    # it may go on to diverge (RuntimeError); the warning came first
+    warns = pytest.warns(rt.models.ConvergenceWarning, match="rose for 3 epochs in a row")
+    with warns, contextlib.suppress(RuntimeError):
+        model.fit(data)
 
 
 def test_als_and_the_sampler_name_the_cause_when_the_data_overflow():
@@ -464,7 +465,7 @@ def test_raw_ids_end_to_end_from_a_movielens_user_to_titles(movielens):
     model = rt.models.MatrixFactorization(random_state=0).fit(movielens)
     movies = rt.datasets.load_movielens_100k_movies()
     user = movielens.user_index(196)
-    items, scores = model.recommend(user, k=5)
+    items, _scores = model.recommend(user, k=5)
     raw_items = movielens.item_ids_of(items)
     titles = movies.titles_of(raw_items)
     assert len(titles) == 5 and all(isinstance(t, str) and t for t in titles)

@@ -119,8 +119,8 @@ def hand_expected(k, threshold):
         )
     if k == 3 and threshold == 4:
         # only user 0 has an item rated >= 4 in test: relevant {2, 5}
-        #   top [2, 3, 5], hits [1, 0, 1]: P = 2/3, R = 2/2, DCG = 1.5, ideal (2 hits) = 1 + 1/log2(3),
-        #   AP = (1 + 2/3) / min(3, 2) = 5/6
+        #   top [2, 3, 5], hits [1, 0, 1]: P = 2/3, R = 2/2, DCG = 1.5,
+        #   ideal (2 hits) = 1 + 1/log2(3), AP = (1 + 2/3) / min(3, 2) = 5/6
         return dict(precision=2 / 3, recall=1.0, ndcg=1.5 / (1 + 1 / L3), map=5 / 6, n_users=1)
     if k == 10 and threshold is None:
         # fewer candidates than k: the lists are shorter, precision still divides by 10

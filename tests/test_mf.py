@@ -153,9 +153,9 @@ def test_gd_step_is_minus_lr_times_the_gradient():
 def test_divergence_stops_with_an_error_naming_the_learning_rate(solver):
     r = small_ratings(seed=6)
     model = MatrixFactorization(solver=solver, lr=5.0, n_factors=3, n_epochs=50, random_state=0)
-    with np.errstate(all="raise"):  # no floating-point warning may escape either
-        with pytest.raises(RuntimeError, match=r"lr=5\.0 is too large"):
-            model.fit(r)
+    # no floating-point warning may escape either
+    with np.errstate(all="raise"), pytest.raises(RuntimeError, match=r"lr=5\.0 is too large"):
+        model.fit(r)
 
 
 @pytest.mark.parametrize("solver", ["als", "sgd", "gd"])

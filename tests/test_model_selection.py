@@ -1,5 +1,7 @@
 """Splits, cross-validation and grid search."""
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
@@ -95,7 +97,7 @@ def test_kfold_puts_every_rating_in_exactly_one_test_fold(small_ratings, n_split
     times_in_test = np.zeros(len(r), dtype=int)
     sizes = []
     for train, test in kfold(r, n_splits=n_splits, random_state=3):
-        p_train, p_test = assert_partition(train, test, r)  # train is the complement
+        _p_train, p_test = assert_partition(train, test, r)  # train is the complement
         times_in_test[p_test] += 1
         sizes.append(len(test))
     assert len(sizes) == n_splits
@@ -176,7 +178,7 @@ def test_leave_k_out_latest_with_ties_holds_out_no_older_rating():
     )
     seen = set()
     for seed in range(20):
-        train, test = leave_k_out(r, k=2, random_state=seed, latest=True)
+        _train, test = leave_k_out(r, k=2, random_state=seed, latest=True)
         mine = test.users == 0
         assert mine.sum() == 2 and np.all(test.timestamps[mine] == 9)
         assert sorted(test.timestamps[~mine].tolist()) == [3, 4]
@@ -324,8 +326,8 @@ def test_cross_validate_rejects_bad_arguments(small_ratings, kwargs, error, matc
 class RecordingBaseline(Baseline):
     """A Baseline that records every rating it is fitted on and every pair it scores."""
 
-    fitted_keys: list = []
-    scored_pairs: list = []
+    fitted_keys: ClassVar[list] = []
+    scored_pairs: ClassVar[list] = []
 
     def fit(self, ratings):
         RecordingBaseline.fitted_keys.append(keys(ratings))
@@ -339,7 +341,7 @@ class RecordingBaseline(Baseline):
 def test_grid_search_picks_the_best_mean_cv_score_and_sees_only_its_data(
     small_ratings, monkeypatch
 ):
-    train, held_out = train_test_split(small_ratings, 0.25, random_state=0)
+    train, _held_out = train_test_split(small_ratings, 0.25, random_state=0)
     monkeypatch.setattr(RecordingBaseline, "fitted_keys", [])
     monkeypatch.setattr(RecordingBaseline, "scored_pairs", [])
     grid = {"reg_user": [0.0, 3.0, 30.0], "reg_item": [0.5, 8.0]}
@@ -358,7 +360,8 @@ def test_grid_search_picks_the_best_mean_cv_score_and_sees_only_its_data(
             )["test_rmse"]
             means[(reg_user, reg_item)] = scores.mean()
     best = min(means, key=means.get)
-    assert sorted(means.values())[0] < sorted(means.values())[1]  # a unique winner
+    first, second = sorted(means.values())[:2]
+    assert first < second  # a unique winner
     assert result.best_params == {"reg_user": best[0], "reg_item": best[1]}
     assert result.best_score == pytest.approx(means[best], rel=1e-12)
     assert len(result.results) == 6

@@ -42,7 +42,7 @@ def make_problem(m, n, d, density, seed):
 def naive_loss(
     U, V, ratings, reg_u, reg_v, mean=0.0, b=None, c=None, reg_bias=0.0, wu=None, wv=None
 ):
-    """The loss by a double loop over every (i, j), adding a data term only when (i, j) is in Omega."""
+    """The loss by a double loop over all (i, j), with a data term only when (i, j) is in Omega."""
     m, n = ratings.n_users, ratings.n_items
     wu = np.ones(m) if wu is None else wu
     wv = np.ones(n) if wv is None else wv

@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -142,7 +142,7 @@ class Recommender:
     """
 
     #: what each hyperparameter may be; see :mod:`recsys_tutorial.validation`
-    _parameter_constraints: dict[str, list] = {"random_state": [RANDOM_STATE]}
+    _parameter_constraints: ClassVar[dict[str, list]] = {"random_state": [RANDOM_STATE]}
     #: attributes (beyond the common ones) that :meth:`save` stores
     _fitted_attributes: tuple[str, ...] = ()
 
@@ -264,7 +264,10 @@ class Recommender:
         raise NotImplementedError
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        """Unclipped scores of ``users`` (training indices) against every item, shape (len, n_items)."""
+        """Unclipped scores of ``users`` (training indices) against every item.
+
+        Shape ``(len(users), n_items)``.
+        """
         grid_users = np.repeat(users, self.n_items_)
         grid_items = np.tile(np.arange(self.n_items_), users.size)
         return self._predict_unclipped(grid_users, grid_items).reshape(users.size, self.n_items_)
@@ -429,7 +432,8 @@ class Recommender:
                     raise ValueError(f"{path} has format {found!r}; expected {_FORMAT!r}")
                 if meta.get("class") != cls.__name__:
                     raise ValueError(
-                        f"{path} holds a {meta.get('class')}, not a {cls.__name__}; use {meta.get('class')}.load"
+                        f"{path} holds a {meta.get('class')}, not a {cls.__name__}; "
+                        f"use {meta.get('class')}.load"
                     )
                 arrays = {name: data[name] for name in data.files if name != "__meta__"}
         except (
@@ -454,7 +458,9 @@ class Recommender:
         if not (
             isinstance(params, dict) and isinstance(scalars, dict) and isinstance(listed, dict)
         ):
-            raise ValueError(f"{path}: malformed metadata")
+            # the file's content is malformed, not an argument's type: ValueError, as for
+            # every other defect of a saved file
+            raise ValueError(f"{path}: malformed metadata")  # noqa: TRY004
         if set(params) != set(cls._param_names()):
             raise ValueError(
                 f"{path}: hyperparameters {sorted(params)} do not match {cls.__name__}'s"
@@ -517,7 +523,7 @@ class FactorModel(Recommender):
         return self._similar("items", items, self.item_factors_, self.item_counts_, k, metric)
 
     def similar_users(self, users, k: int = 10, *, metric: str = "cosine"):
-        """The ``k`` users closest to ``users`` in the user embedding (see :meth:`similar_items`)."""
+        """The ``k`` users nearest ``users`` in the user embedding (see :meth:`similar_items`)."""
         self._check_fitted()
         return self._similar("users", users, self.user_factors_, self.user_counts_, k, metric)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..data import Ratings
@@ -58,9 +60,11 @@ class Baseline(Recommender):
 
     .. math::
 
-        b_i \\leftarrow \\frac{\\sum_{j \\in \\Omega_i} (R_{ij} - \\mu - c_j)}{\\lambda_u + |\\Omega_i|},
+        b_i \\leftarrow
+        \\frac{\\sum_{j \\in \\Omega_i} (R_{ij} - \\mu - c_j)}{\\lambda_u + |\\Omega_i|},
         \\qquad
-        c_j \\leftarrow \\frac{\\sum_{i \\in \\Omega^j} (R_{ij} - \\mu - b_i)}{\\lambda_c + |\\Omega^j|}.
+        c_j \\leftarrow
+        \\frac{\\sum_{i \\in \\Omega^j} (R_{ij} - \\mu - b_i)}{\\lambda_c + |\\Omega^j|}.
 
     The regularization shrinks the bias of a user or item with few ratings
     towards zero: with :math:`\\lambda` ratings' worth of prior weight on "no bias".
@@ -87,7 +91,7 @@ class Baseline(Recommender):
     """
 
     _fitted_attributes = ("user_bias_", "item_bias_", "history_")
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         "reg_user": [Interval(float, 0.0, None)],
         "reg_item": [Interval(float, 0.0, None)],
         "n_epochs": [Interval(int, 1, None)],

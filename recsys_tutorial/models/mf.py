@@ -20,8 +20,10 @@ rating of a user) is exactly :math:`\\nu = 1`.
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -65,7 +67,8 @@ class MatrixFactorization(FactorModel):
         Number of latent factors :math:`d` (``None``: the solver's default).
     solver : {"als", "sgd", "gd"}, default="als"
         ``"als"``: alternating least squares; each half-step solves the normal
-        equations :math:`(\\sum_{j \\in \\Omega_i} \\tilde V_j \\tilde V_j^\\top + \\Lambda_i) x_i = \\sum_{j \\in \\Omega_i} y_{ij} \\tilde V_j`
+        equations :math:`(\\sum_{j \\in \\Omega_i} \\tilde V_j \\tilde V_j^\\top + \\Lambda_i) x_i
+        = \\sum_{j \\in \\Omega_i} y_{ij} \\tilde V_j`
         of every user at once (then every item), where :math:`\\tilde V_j = (V_j, 1)`
         carries the bias.  ``"sgd"``: stochastic gradient descent; for each
         rating :math:`e = R_{ij} - \\hat R_{ij}` and
@@ -148,9 +151,10 @@ class MatrixFactorization(FactorModel):
     """
 
     _fitted_attributes = (
-        "user_factors_", "item_factors_", "user_bias_", "item_bias_", "offset_", "history_", "history_time_", "settings_",
+        "user_factors_", "item_factors_", "user_bias_", "item_bias_", "offset_", "history_",
+        "history_time_", "settings_",
     )  # fmt: skip
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         "n_factors": [Interval(int, 1, None), NONE],
         "solver": [Options(*SOLVER_DEFAULTS)],
         "reg": [Interval(float, 0.0, None), NONE],
@@ -227,11 +231,12 @@ class MatrixFactorization(FactorModel):
                 )
         if p["solver"] == "gd" and self.batch_size is not None:
             raise ValueError(
-                "MatrixFactorization: batch_size is not used by solver='gd' (it uses all ratings); leave it None"
+                "MatrixFactorization: batch_size is not used by solver='gd' (it uses all "
+                "ratings); leave it None"
             )
 
     def _settings(self, p: dict) -> dict:
-        """The values the fit uses: the validated parameters with ``reg_item``/``reg_bias`` filled in."""
+        """The values the fit uses: validated parameters, ``reg_item``/``reg_bias`` filled in."""
         s = {
             name: p[name]
             for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "tol", "init_std")
@@ -275,16 +280,23 @@ class MatrixFactorization(FactorModel):
             if self.verbose:
                 print(f"epoch {epoch + 1:3d}: objective {history[-1]:.4f}")
             self._check_progress(history, start, epoch, s)
-            if s["tol"] is not None and len(history) > 1:
-                if history[-2] - history[-1] < s["tol"] * abs(history[-1]):
-                    break
+            if (
+                s["tol"] is not None
+                and len(history) > 1
+                and history[-2] - history[-1] < s["tol"] * abs(history[-1])
+            ):
+                break
         else:
             if s["tol"] is not None:
+                last_change = (
+                    (history[-2] - history[-1]) / abs(history[-1])
+                    if len(history) > 1
+                    else float("nan")
+                )
                 warnings.warn(
                     f"MatrixFactorization ({self.solver}) stopped after n_epochs={s['n_epochs']} "
                     f"before its objective settled (last relative change "
-                    f"{(history[-2] - history[-1]) / abs(history[-1]) if len(history) > 1 else float('nan'):.2g}"
-                    f" > tol={s['tol']:g}); raise n_epochs",
+                    f"{last_change:.2g} > tol={s['tol']:g}); raise n_epochs",
                     ConvergenceWarning,
                     stacklevel=3,
                 )
@@ -298,8 +310,8 @@ class MatrixFactorization(FactorModel):
             if not np.isfinite(value) or not np.all(np.isfinite(self.user_factors_)):
                 raise RuntimeError(
                     f"als produced non-finite factors at epoch {epoch + 1}: the ratings' scale "
-                    f"(up to {max(abs(self.rating_min_), abs(self.rating_max_)):.3g}) overflows the "
-                    "normal equations; rescale the ratings"
+                    f"(up to {max(abs(self.rating_min_), abs(self.rating_max_)):.3g}) overflows "
+                    "the normal equations; rescale the ratings"
                 )
             return
         if not (np.isfinite(value) and value <= _EXPLODED * start):
@@ -309,7 +321,7 @@ class MatrixFactorization(FactorModel):
                 f"for this data; try a smaller one (e.g. lr={s['lr'] / 10:g})."
             )
         recent = history[-(_RISING_EPOCHS + 1) :]
-        if len(recent) == _RISING_EPOCHS + 1 and all(b > a for a, b in zip(recent, recent[1:])):
+        if len(recent) == _RISING_EPOCHS + 1 and all(b > a for a, b in itertools.pairwise(recent)):
             warnings.warn(
                 f"{self.solver}: the objective rose for {_RISING_EPOCHS} epochs in a row (epoch "
                 f"{epoch + 1}: {value:.4g}); lr={s['lr']} is probably too large",
