@@ -57,8 +57,18 @@ def surprise_models() -> dict:
     }
 
 
-DEFAULT = ["global-mean", "baseline", "mf-gd", "mf-sgd", "mf-als", "pmf", "bpmf", "popularity",
-           "surprise-baselineonly", "surprise-svd"]
+DEFAULT = [
+    "global-mean",
+    "baseline",
+    "mf-gd",
+    "mf-sgd",
+    "mf-als",
+    "pmf",
+    "bpmf",
+    "popularity",
+    "surprise-baselineonly",
+    "surprise-svd",
+]
 RANKING_ONLY = {"popularity"}
 
 
@@ -85,13 +95,17 @@ def main(argv=None) -> None:
 
     ratings = rt.datasets.load_movielens_100k()
     folds = list(rt.model_selection.kfold(ratings, 5, random_state=0))
-    metrics = ["rmse", "mae"] + (["precision@10", "recall@10", "ndcg@10", "map@10"] if args.ranking else [])
+    metrics = ["rmse", "mae"] + (
+        ["precision@10", "recall@10", "ndcg@10", "map@10"] if args.ranking else []
+    )
     results = {name: {} for name in names}
     for k, (train, test) in enumerate(folds):
         for name in names:
             if name in ours:
                 wanted = [m for m in metrics if "@" in m] if name in RANKING_ONLY else metrics
-                scores = rt.model_selection.cross_validate(ours[name](), ratings, [(train, test)], wanted)
+                scores = rt.model_selection.cross_validate(
+                    ours[name](), ratings, [(train, test)], wanted
+                )
             else:
                 scores = rt.external.surprise_cross_validate(theirs[name], [(train, test)])
             for key, value in scores.items():
@@ -99,15 +113,20 @@ def main(argv=None) -> None:
         print(f"fold {k + 1}/5 done", flush=True)
 
     print()
-    print(f"MovieLens 100K, 5-fold CV (kfold random_state=0); {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}, numpy {np.__version__}")
+    print(
+        "MovieLens 100K, 5-fold CV (kfold random_state=0); "
+        f"{platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}, numpy {np.__version__}"
+    )
     reference = results.get("surprise-svd", {}).get("fit_time")
     header = ["model", "RMSE", "MAE"] + [m.upper() if "@" not in m else m for m in metrics[2:]]
     header += ["fit s/fold", "predict s/fold"] + (["fit / SVD fit"] if reference else [])
     rows = []
     for name in names:
         r = results[name]
-        row = [name] + [f"{np.mean(r['test_' + m]):.4f}" if "test_" + m in r else "-" for m in metrics]
+        row = [name] + [
+            f"{np.mean(r['test_' + m]):.4f}" if "test_" + m in r else "-" for m in metrics
+        ]
         row += [f"{np.mean(r['fit_time']):.3f}", f"{np.mean(r['predict_time']):.3f}"]
         if reference:
             ratio = np.array(r["fit_time"]) / np.array(reference)

@@ -1,4 +1,4 @@
-"""Nested cross-validation: the package's models and Surprise's, tuned the same way, with paired tests.
+"""Nested cross-validation: the package's models and Surprise's, tuned alike, with paired tests.
 
 Outer loop: the book's five folds, ``kfold(ratings, 5, random_state=0)``.  On
 each outer training part, every "tuned" row picks its hyperparameters by an
@@ -95,19 +95,31 @@ def inner_choice(name, train, inner):
 
 def outer_rmse(name, params, train, test):
     if name.startswith("ours"):
-        return float(rt.model_selection.cross_validate(_ours(name, params), train,
-                                                       [(train, test)], ["rmse"])["test_rmse"][0])
-    return float(rt.external.surprise_cross_validate(_surprise_factory(name, params),
-                                                     [(train, test)])["test_rmse"][0])
+        return float(
+            rt.model_selection.cross_validate(
+                _ours(name, params), train, [(train, test)], ["rmse"]
+            )["test_rmse"][0]
+        )
+    return float(
+        rt.external.surprise_cross_validate(_surprise_factory(name, params), [(train, test)])[
+            "test_rmse"
+        ][0]
+    )
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5, help="outer folds to run (first k of 5)")
     parser.add_argument("--svdpp-folds", type=int, default=5, help="outer folds for SVD++")
-    parser.add_argument("--bpmf", nargs=2, type=int, metavar=("N_SAMPLES", "BURN_IN"),
-                        action="append", default=[],
-                        help="also a BPMF row with these settings (repeatable)")
+    parser.add_argument(
+        "--bpmf",
+        nargs=2,
+        type=int,
+        metavar=("N_SAMPLES", "BURN_IN"),
+        action="append",
+        default=[],
+        help="also a BPMF row with these settings (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     ratings = rt.datasets.load_movielens_100k()
@@ -130,13 +142,18 @@ def main(argv=None) -> None:
             chosen.setdefault(name, []).append((params, inner_score))
         if k < args.svdpp_folds:
             rows.setdefault("Surprise SVD++ (default)", []).append(
-                outer_rmse("Surprise SVD++", None, train, test))
-        print(f"outer fold {k + 1}/{len(folds)} done "
-              f"({time.perf_counter() - t_start:.0f} s)", flush=True)
+                outer_rmse("Surprise SVD++", None, train, test)
+            )
+        print(
+            f"outer fold {k + 1}/{len(folds)} done ({time.perf_counter() - t_start:.0f} s)",
+            flush=True,
+        )
 
     n_folds = len(folds)
-    print(f"\nMovieLens 100K, nested CV: outer kfold(5, random_state=0), first {n_folds} folds; "
-          "inner kfold(train, 3, random_state=k); grids of 12 points")
+    print(
+        f"\nMovieLens 100K, nested CV: outer kfold(5, random_state=0), first {n_folds} folds; "
+        "inner kfold(train, 3, random_state=k); grids of 12 points"
+    )
     header = f"| {'model':<32s} | " + " | ".join(f"fold {k + 1}" for k in range(n_folds))
     print(header + " | mean   |")
     print("|" + "-" * (len(header) + 8) + "|")
@@ -145,21 +162,31 @@ def main(argv=None) -> None:
         cells = [f"{s:.4f}" for s in scores] + ["  -   "] * (n_folds - len(scores))
         print(f"| {label:<32s} | " + " | ".join(cells) + f" | {np.mean(scores):.4f} |")
 
-    print("\nsettings chosen by the inner CV (per outer fold; inner mean RMSE; "
-          "'edge' marks a value at the end of an axis of 3 or more)")
+    print(
+        "\nsettings chosen by the inner CV (per outer fold; inner mean RMSE; "
+        "'edge' marks a value at the end of an axis of 3 or more)"
+    )
     for name, picks in chosen.items():
         texts = []
         for params, score in picks:
-            edges = [k for k, v in params.items()
-                     if len(GRIDS[name][k]) >= 3 and v in (min(GRIDS[name][k]), max(GRIDS[name][k]))]
-            texts.append(", ".join(f"{k}={v:g}" for k, v in params.items()) + f" ({score:.4f})"
-                         + (f" edge: {', '.join(edges)}" if edges else ""))
+            edges = [
+                k
+                for k, v in params.items()
+                if len(GRIDS[name][k]) >= 3 and v in (min(GRIDS[name][k]), max(GRIDS[name][k]))
+            ]
+            texts.append(
+                ", ".join(f"{k}={v:g}" for k, v in params.items())
+                + f" ({score:.4f})"
+                + (f" edge: {', '.join(edges)}" if edges else "")
+            )
         print(f"  {name}: " + "; ".join(texts))
 
     reference = "Surprise SVD (tuned)"
     if n_folds >= 2:
-        print(f"\npaired corrected resampled t-test against {reference} "
-              "(difference = ours - SVD, negative = ours better; n_test/n_train = 1/4):")
+        print(
+            f"\npaired corrected resampled t-test against {reference} "
+            "(difference = ours - SVD, negative = ours better; n_test/n_train = 1/4):"
+        )
         for label in sorted(rows, key=lambda name: np.mean(rows[name])):
             if label == reference or len(rows[label]) != n_folds:
                 continue
@@ -168,9 +195,11 @@ def main(argv=None) -> None:
             except ValueError as exc:
                 print(f"  {label:<32s} {exc}")
                 continue
-            print(f"  {label:<32s} diff {res.mean_difference:+.4f}  se {res.std_error:.4f}  "
-                  f"t {res.t:+6.2f}  p {res.p_value:.3f}  95% CI [{res.ci_low:+.4f}, "
-                  f"{res.ci_high:+.4f}]")
+            print(
+                f"  {label:<32s} diff {res.mean_difference:+.4f}  se {res.std_error:.4f}  "
+                f"t {res.t:+6.2f}  p {res.p_value:.3f}  95% CI [{res.ci_low:+.4f}, "
+                f"{res.ci_high:+.4f}]"
+            )
 
 
 if __name__ == "__main__":

@@ -75,18 +75,35 @@ def searches(quick: bool) -> dict:
     # factor-2 steps around the scale each penalty lives on; the count-scaled penalty
     # lambda |Omega_i|^nu needs smaller lambda for larger nu
     return {
-        "als": (als, [
-            {"reg_exponent": [0.5], "n_factors": [2, 5, 10, 20], "reg": [0.3, 0.6, 1.2, 2.4, 4.8]},
-            {"reg_exponent": [1.0], "n_factors": [2, 5, 10, 20],
-             "reg": [0.025, 0.05, 0.1, 0.2, 0.4]},
-        ]),
+        "als": (
+            als,
+            [
+                {
+                    "reg_exponent": [0.5],
+                    "n_factors": [2, 5, 10, 20],
+                    "reg": [0.3, 0.6, 1.2, 2.4, 4.8],
+                },
+                {
+                    "reg_exponent": [1.0],
+                    "n_factors": [2, 5, 10, 20],
+                    "reg": [0.025, 0.05, 0.1, 0.2, 0.4],
+                },
+            ],
+        ),
         # SGD and GD share the penalty convention (reg_exponent) that the ALS search chooses
         "sgd": (sgd, [{"reg": [0.5, 1.0, 2.0], "lr": [0.01, 0.02, 0.04]}]),
         "gd": (gd, [{"reg": [0.5, 1.0, 2.0], "lr": [5e-4, 1e-3, 2e-3]}]),
         # lambda = sigma^2 / sigma_u^2 with sigma = 1: 8, 4, 2, 1
         "pmf": (pmf, [{"sigma_u": [0.35, 0.5, 0.71, 1.0], "n_factors": [2, 4, 8]}]),
-        "baseline": (baseline, [{"reg_user": [0.0, 2.0, 5.0, 10.0, 15.0, 25.0],
-                                 "reg_item": [0.0, 2.0, 5.0, 10.0, 15.0, 25.0]}]),
+        "baseline": (
+            baseline,
+            [
+                {
+                    "reg_user": [0.0, 2.0, 5.0, 10.0, 15.0, 25.0],
+                    "reg_item": [0.0, 2.0, 5.0, 10.0, 15.0, 25.0],
+                }
+            ],
+        ),
     }
 
 
@@ -126,8 +143,11 @@ def tune_model(name, template, grids, fit, val):
     for grid in grids:
         for key, values in grid.items():
             axes.setdefault(key, set()).update(values)
-    edges = [k for k, v in best_params.items()
-             if k in axes and len(axes[k]) >= 3 and v in (min(axes[k]), max(axes[k]))]
+    edges = [
+        k
+        for k, v in best_params.items()
+        if k in axes and len(axes[k]) >= 3 and v in (min(axes[k]), max(axes[k]))
+    ]
 
     print(f"\n## {name}  ({len(rows)} grid points, validation RMSE)")
     for params, score, seconds in sorted(rows, key=lambda row: row[1]):
@@ -141,8 +161,9 @@ def tune_model(name, template, grids, fit, val):
 
 
 # ------------------------------------------------------------------ BPMF
-def bpmf_chains(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "random",
-                n_pairs: int = 2000):
+def bpmf_chains(
+    train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "random", n_pairs: int = 2000
+):
     """Traces of ``n_chains`` BayesianPMF chains (defaults otherwise) on ``train``, seeds 0, 1, ...
 
     Returns a dict of arrays shaped (n_chains, n_sweeps) -- training log-likelihood, alpha, mean
@@ -155,52 +176,65 @@ def bpmf_chains(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "ra
     known_items = np.flatnonzero(train.item_counts() > 0)
     pair_users = rng.choice(known_users, n_pairs)
     pair_items = rng.choice(known_items, n_pairs)
-    traces = {k: np.empty((n_chains, n_sweeps))
-              for k in ("log-likelihood", "alpha", "user scale", "item scale")}
+    traces = {
+        k: np.empty((n_chains, n_sweeps))
+        for k in ("log-likelihood", "alpha", "user scale", "item scale")
+    }
     traces["predictions"] = np.empty((n_chains, n_sweeps, n_pairs))
     for chain in range(n_chains):
         t0 = time.perf_counter()
         # burn_in=0 keeps every sweep, so the traces start at the first one
-        model = rt.models.BayesianPMF(n_samples=n_sweeps, burn_in=0, init=init,
-                                      random_state=chain)
+        model = rt.models.BayesianPMF(n_samples=n_sweeps, burn_in=0, init=init, random_state=chain)
         model.fit(train)
         U, V, alpha = model.user_samples_, model.item_samples_, model.alpha_samples_
         residuals = train.values - model.offset_
-        sse = np.array([np.sum((residuals - np.einsum("kd,kd->k", u[train.users],
-                                                      v[train.items])) ** 2)
-                        for u, v in zip(U, V)])
+        sse = np.array(
+            [
+                np.sum((residuals - np.einsum("kd,kd->k", u[train.users], v[train.items])) ** 2)
+                for u, v in zip(U, V)
+            ]
+        )
         n = len(train)
         traces["log-likelihood"][chain] = 0.5 * n * np.log(alpha / (2 * np.pi)) - 0.5 * alpha * sse
         traces["alpha"][chain] = alpha
         traces["user scale"][chain] = np.mean(np.sum(U[:, known_users] ** 2, axis=2), axis=1)
         traces["item scale"][chain] = np.mean(np.sum(V[:, known_items] ** 2, axis=2), axis=1)
-        traces["predictions"][chain] = np.einsum("skd,skd->sk", U[:, pair_users],
-                                                 V[:, pair_items])
-        print(f"  chain {chain + 1}/{n_chains}: {n_sweeps} sweeps in "
-              f"{time.perf_counter() - t0:.1f} s", flush=True)
+        traces["predictions"][chain] = np.einsum("skd,skd->sk", U[:, pair_users], V[:, pair_items])
+        print(
+            f"  chain {chain + 1}/{n_chains}: {n_sweeps} sweeps in "
+            f"{time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
         del model, U, V
     return traces
 
 
 def bpmf_burn_in(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "random"):
     """Print the diagnostics per candidate burn-in and return (choice or None, n_sweeps needed)."""
-    print(f"\n## bpmf: {n_chains} chains x {n_sweeps} sweeps, init={init!r}, on the training part "
-          "(no validation or test rating used)")
+    print(
+        f"\n## bpmf: {n_chains} chains x {n_sweeps} sweeps, init={init!r}, on the training part "
+        "(no validation or test rating used)"
+    )
     if init == "map":
-        print("  note: MAP starts lie close together, so agreement between these chains is weaker "
-              "evidence of mixing than from the dispersed random starts")
+        print(
+            "  note: MAP starts lie close together, so agreement between these chains is weaker "
+            "evidence of mixing than from the dispersed random starts"
+        )
     traces = bpmf_chains(train, n_chains, n_sweeps, init)
     scalars = ["log-likelihood", "alpha", "user scale", "item scale"]
     print("  mean over chains of each trace at some sweeps:")
-    marks = [s for s in (1, 2, 5, 10, 20, 50, 100, 150, 200, 300, 400, 600, 800, 1000)
-             if s <= n_sweeps]
+    marks = [
+        s for s in (1, 2, 5, 10, 20, 50, 100, 150, 200, 300, 400, 600, 800, 1000) if s <= n_sweeps
+    ]
     print("    sweep          " + "".join(f"{s:>12d}" for s in marks))
     for key in scalars:
         values = traces[key].mean(axis=0)[np.array(marks) - 1]
         print(f"    {key:<15s}" + "".join(f"{v:12.6g}" for v in values))
-    print(f"  split R-hat (rank-normalized) over the sweeps after each candidate burn-in; "
-          f"limit {RHAT_LIMIT}; predictions: median / 99th percentile / max over "
-          f"{traces['predictions'].shape[2]} pairs; bulk ESS of the predictions (median, min)")
+    print(
+        f"  split R-hat (rank-normalized) over the sweeps after each candidate burn-in; "
+        f"limit {RHAT_LIMIT}; predictions: median / 99th percentile / max over "
+        f"{traces['predictions'].shape[2]} pairs; bulk ESS of the predictions (median, min)"
+    )
     candidates = [b for b in range(0, n_sweeps - 20, max(5, n_sweeps // 20))]
     choice = None
     for b in candidates:
@@ -214,32 +248,45 @@ def bpmf_burn_in(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "r
         if ok and choice is None:
             choice = (b, float(np.median(ess)) / (n_chains * (n_sweeps - b)))
         text = "  ".join(f"{k} {v:.3f}" for k, v in rhats.items())
-        print(f"    burn-in {b:4d}: {text}  predictions {np.median(pred):.3f}/"
-              f"{np.quantile(pred, 0.99):.3f}/{pred.max():.3f}  ESS {np.median(ess):.0f}, "
-              f"{ess.min():.0f}{'  <- first that passes' if ok and choice[0] == b else ''}")
+        print(
+            f"    burn-in {b:4d}: {text}  predictions {np.median(pred):.3f}/"
+            f"{np.quantile(pred, 0.99):.3f}/{pred.max():.3f}  ESS {np.median(ess):.0f}, "
+            f"{ess.min():.0f}{'  <- first that passes' if ok and choice[0] == b else ''}"
+        )
     if choice is None:
-        print(f"  no candidate passes: the chains have not mixed within {n_sweeps} sweeps; "
-              "run longer chains (--bpmf-sweeps)")
+        print(
+            f"  no candidate passes: the chains have not mixed within {n_sweeps} sweeps; "
+            "run longer chains (--bpmf-sweeps)"
+        )
         return None, None
     b, ess_per_draw = choice
     kept = int(np.ceil(ESS_TARGET / max(ess_per_draw, 1e-12) / n_chains))
-    print(f"  choice: burn-in {b}; median bulk ESS per kept draw {ess_per_draw:.2f}, so about "
-          f"{kept} kept sweeps per chain for {ESS_TARGET} over {n_chains} chains "
-          f"(n_samples = {b + kept} per chain, or {b + n_chains * kept} for one chain)")
+    print(
+        f"  choice: burn-in {b}; median bulk ESS per kept draw {ess_per_draw:.2f}, so about "
+        f"{kept} kept sweeps per chain for {ESS_TARGET} over {n_chains} chains "
+        f"(n_samples = {b + kept} per chain, or {b + n_chains * kept} for one chain)"
+    )
     return b, kept
 
 
 # ------------------------------------------------------------------ main
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny grids, short chains (smoke test)")
-    parser.add_argument("--models", nargs="+", default=None,
-                        help="subset of: als sgd gd pmf baseline bpmf")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny grids, short chains (smoke test)"
+    )
+    parser.add_argument(
+        "--models", nargs="+", default=None, help="subset of: als sgd gd pmf baseline bpmf"
+    )
     parser.add_argument("--bpmf-chains", type=int, default=4)
     parser.add_argument("--bpmf-sweeps", type=int, default=400)
-    parser.add_argument("--bpmf-init", choices=["random", "map"], default="random",
-                        help="starting point of the chains (the MAP start differs per seed only "
-                        "through the ALS initialization)")
+    parser.add_argument(
+        "--bpmf-init",
+        choices=["random", "map"],
+        default="random",
+        help="starting point of the chains (the MAP start differs per seed only "
+        "through the ALS initialization)",
+    )
     args = parser.parse_args(argv)
 
     plan = searches(args.quick)
@@ -251,8 +298,10 @@ def main(argv=None) -> None:
     ratings = rt.datasets.load_movielens_100k()
     train, _ = rt.model_selection.train_test_split(ratings, 0.2, random_state=0)  # test unused
     fit, val = rt.model_selection.train_test_split(train, 0.2, random_state=1)
-    print(f"MovieLens 100K: training part {len(train)} ratings -> fitting {len(fit)}, "
-          f"validation {len(val)} (train_test_split(train, 0.2, random_state=1))")
+    print(
+        f"MovieLens 100K: training part {len(train)} ratings -> fitting {len(fit)}, "
+        f"validation {len(val)} (train_test_split(train, 0.2, random_state=1))"
+    )
 
     summary = [tune_model(n, *plan[n], fit, val) for n in names if n in plan]
     bpmf = None
@@ -265,14 +314,18 @@ def main(argv=None) -> None:
         same = {k: v for k, v in best_params.items() if default_params.get(k) == v}
         changed = {k: (default_params.get(k), v) for k, v in best_params.items() if k not in same}
         text = ", ".join(f"{k} {a:g} -> {b:g}" for k, (a, b) in changed.items()) or "unchanged"
-        print(f"  {name:<9s} default {default_score:.4f}  choice {best_score:.4f}  "
-              f"(gain {default_score - best_score:+.4f})  {text}")
+        print(
+            f"  {name:<9s} default {default_score:.4f}  choice {best_score:.4f}  "
+            f"(gain {default_score - best_score:+.4f})  {text}"
+        )
     if bpmf is not None:
         defaults = rt.models.BayesianPMF().get_params()
         b, kept = bpmf
         choice = "not converged" if b is None else f"burn_in {b}, about {kept} kept sweeps/chain"
-        print(f"  bpmf      default burn_in {defaults['burn_in']}, n_samples "
-              f"{defaults['n_samples']}; diagnostics: {choice}")
+        print(
+            f"  bpmf      default burn_in {defaults['burn_in']}, n_samples "
+            f"{defaults['n_samples']}; diagnostics: {choice}"
+        )
 
 
 if __name__ == "__main__":

@@ -241,8 +241,11 @@ class Ratings:
         sorted_users, sorted_items = users[order], items[order]
         repeated = (sorted_users[1:] == sorted_users[:-1]) & (sorted_items[1:] == sorted_items[:-1])
         if not repeated.any():
-            return users.copy(), items.copy(), values.copy(), (
-                None if timestamps is None else timestamps.copy()
+            return (
+                users.copy(),
+                items.copy(),
+                values.copy(),
+                (None if timestamps is None else timestamps.copy()),
             )
         n_pairs = int(np.count_nonzero(repeated & ~np.concatenate([[False], repeated[:-1]])))
         n_extra = int(repeated.sum())
@@ -397,9 +400,7 @@ class Ratings:
             matches = sum(1 for column in df.columns if column == label) if hashable else 0
             if matches != 1:
                 problem = "is not a column of df" if matches == 0 else "names several columns"
-                raise ValueError(
-                    f"{role}={label!r} {problem}; df's columns are {list(df.columns)}"
-                )
+                raise ValueError(f"{role}={label!r} {problem}; df's columns are {list(df.columns)}")
             column = df[label]
             missing = column.isna().to_numpy()
             if missing.any():
@@ -512,11 +513,14 @@ class Ratings:
                 raise ValueError(f"a boolean index must have shape ({n},); got {index.shape}")
             index = np.flatnonzero(index)
             if index.size == 0:
-                raise ValueError("index is an all-False mask: it selects no ratings, and a "
-                                 "Ratings holds at least one")
+                raise ValueError(
+                    "index is an all-False mask: it selects no ratings, and a "
+                    "Ratings holds at least one"
+                )
         elif index.size == 0:
-            raise ValueError("index is empty: it selects no ratings, and a Ratings holds at "
-                             "least one")
+            raise ValueError(
+                "index is empty: it selects no ratings, and a Ratings holds at least one"
+            )
         elif index.dtype.kind not in "iu":
             raise TypeError(
                 f"index must be integer positions or a boolean mask; got dtype {index.dtype}"
@@ -573,4 +577,3 @@ class Ratings:
     def item_ids_of(self, indices: Any) -> np.ndarray:
         """Raw ids (same shape) of an array of item indices, e.g. a top-k list."""
         return self._item_map.ids_of(indices)
-

@@ -33,8 +33,8 @@ detect chains that agree in location but not in scale; it reports the larger.
 
 **Effective sample size.**  With :math:`\\hat\\rho_{m,t}` the lag-:math:`t`
 autocorrelation of chain :math:`m` (autocovariance divided by :math:`N`), the
-combined autocorrelation is
-:math:`\\hat\\rho_t = 1 - (W - \\frac1M \\sum_m s_m^2 \\hat\\rho_{m,t}) / \\widehat{\\operatorname{var}}^+`,
+combined autocorrelation is :math:`\\hat\\rho_t = 1 - (W - \\frac1M \\sum_m s_m^2
+\\hat\\rho_{m,t}) / \\widehat{\\operatorname{var}}^+`,
 and :math:`S_{\\text{eff}} = MN / \\hat\\tau` with
 :math:`\\hat\\tau = -1 + 2 \\sum_{k=0}^{K} P_k`, where
 :math:`P_k = \\hat\\rho_{2k} + \\hat\\rho_{2k+1}` are summed while they stay
@@ -75,9 +75,11 @@ __all__ = [
 def _check_draws(draws) -> np.ndarray:
     """Draws as a float array of shape (n_chains, n_draws, ...) or an error naming what is wrong."""
     arr = np.asarray(draws)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer)
-                                   or np.issubdtype(arr.dtype, np.floating)
-                                   or arr.dtype == bool):
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.integer)
+        or np.issubdtype(arr.dtype, np.floating)
+        or arr.dtype == bool
+    ):
         raise TypeError(f"draws must be a real numeric array; got dtype {arr.dtype}")
     if arr.ndim < 2:
         raise ValueError(
@@ -107,7 +109,7 @@ def split_chains(draws) -> np.ndarray:
     """
     x = _check_draws(draws)
     half = x.shape[1] // 2
-    return np.concatenate([x[:, :half], x[:, x.shape[1] - half:]], axis=0)
+    return np.concatenate([x[:, :half], x[:, x.shape[1] - half :]], axis=0)
 
 
 def rank_normalize(draws) -> np.ndarray:
@@ -203,7 +205,7 @@ def _ess_of_chains(x: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = 1.0 - (within - acov.mean(axis=0) * n / (n - 1)) / var_plus  # (N, ...)
     n_pairs = n // 2
-    pairs = rho[0:2 * n_pairs:2] + rho[1:2 * n_pairs:2]  # P_k, (n_pairs, ...)
+    pairs = rho[0 : 2 * n_pairs : 2] + rho[1 : 2 * n_pairs : 2]  # P_k, (n_pairs, ...)
     # initial positive sequence: keep P_k up to (not including) the first negative one
     positive = np.cumprod(pairs >= 0, axis=0).astype(bool)
     # initial monotone sequence: each kept P_k no larger than the ones before it

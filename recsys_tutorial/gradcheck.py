@@ -4,7 +4,8 @@ A gradient derived by hand is checked against central differences
 
 .. math::
 
-    \\frac{\\partial f}{\\partial x_k} \\approx \\frac{f(x + \\varepsilon e_k) - f(x - \\varepsilon e_k)}{2\\varepsilon},
+    \\frac{\\partial f}{\\partial x_k}
+    \\approx \\frac{f(x + \\varepsilon e_k) - f(x - \\varepsilon e_k)}{2\\varepsilon},
 
 whose error is :math:`O(\\varepsilon^2)`.  The comparison uses the relative
 error :math:`|g_k - \\tilde g_k| / \\max(|g_k|, |\\tilde g_k|, \\text{floor})`, so
@@ -14,8 +15,7 @@ that are both (nearly) zero from dividing noise by noise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -102,8 +102,15 @@ def check_gradient(
     if analytic.shape != x.shape:
         raise ValueError(f"grad(x) must have the shape of x {x.shape}; got {analytic.shape}")
     numeric = numerical_gradient(f, x, eps)
-    rel = np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
+    rel = np.abs(analytic - numeric) / np.maximum(
+        np.maximum(np.abs(analytic), np.abs(numeric)), floor
+    )
     if not np.all(np.isfinite(rel)):
         raise ValueError("the gradient or the function is not finite at x")
     worst = np.unravel_index(int(np.argmax(rel)), x.shape)
-    return GradientCheck(float(rel[worst]), tuple(int(k) for k in worst), float(analytic[worst]), float(numeric[worst]))
+    return GradientCheck(
+        float(rel[worst]),
+        tuple(int(k) for k in worst),
+        float(analytic[worst]),
+        float(numeric[worst]),
+    )

@@ -142,8 +142,7 @@ def as_raw_ids(name: str, values: Any) -> np.ndarray:
         "bytes": "; decode the bytes to str first",
     }.get(kind, "")
     raise TypeError(
-        f"{name} must be integers or strings; got {kind} values (first: {plain(arr[0])!r})"
-        f"{advice}"
+        f"{name} must be integers or strings; got {kind} values (first: {plain(arr[0])!r}){advice}"
     )
 
 

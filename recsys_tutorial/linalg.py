@@ -245,7 +245,7 @@ def solve_spd(A: np.ndarray, b: np.ndarray, method: str = "auto") -> np.ndarray:
 def sample_gaussian(
     precision: np.ndarray, linear: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Draw :math:`x_r \\sim \\mathcal N(\\Lambda_r^{-1} b_r,\\ \\Lambda_r^{-1})` for every ``r`` at once.
+    """Draw :math:`x_r \\sim \\mathcal N(\\Lambda_r^{-1} b_r,\\ \\Lambda_r^{-1})` for all ``r``.
 
     The Gaussian is given in canonical form, by its precision matrix
     :math:`\\Lambda_r` (``precision``, shape (n, k, k), symmetric positive

@@ -50,14 +50,20 @@ def _check_pair(y_true, y_pred):
     y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64)
     if y_true.ndim != 1 or y_pred.ndim != 1:
-        raise ValueError(f"y_true and y_pred must be 1-D; got shapes {y_true.shape} and {y_pred.shape}")
+        raise ValueError(
+            f"y_true and y_pred must be 1-D; got shapes {y_true.shape} and {y_pred.shape}"
+        )
     if y_true.size != y_pred.size:
-        raise ValueError(f"y_true and y_pred must have equal lengths; got {y_true.size} and {y_pred.size}")
+        raise ValueError(
+            f"y_true and y_pred must have equal lengths; got {y_true.size} and {y_pred.size}"
+        )
     if y_true.size == 0:
         raise ValueError("y_true and y_pred are empty")
     for name, arr in (("y_true", y_true), ("y_pred", y_pred)):
         if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite; {int((~np.isfinite(arr)).sum())} values are NaN or inf")
+            raise ValueError(
+                f"{name} must be finite; {int((~np.isfinite(arr)).sum())} values are NaN or inf"
+            )
     return y_true, y_pred
 
 
@@ -80,7 +86,9 @@ def _rows(ratings: Ratings):
     return csr.indptr, csr.indices
 
 
-def ranking_metrics(model, train: Ratings, test: Ratings, k: int = 10, relevance_threshold=None) -> dict:
+def ranking_metrics(
+    model, train: Ratings, test: Ratings, k: int = 10, relevance_threshold=None
+) -> dict:
     """All four ranking metrics at once (one top-k list per user); see the module docstring.
 
     Returns
@@ -93,24 +101,34 @@ def ranking_metrics(model, train: Ratings, test: Ratings, k: int = 10, relevance
     test = check_ratings("test", test)
     k = check_int("k", k)
     if train.shape != test.shape:
-        raise ValueError(f"train and test must share their index spaces; got shapes {train.shape} and {test.shape}")
+        raise ValueError(
+            "train and test must share their index spaces; "
+            f"got shapes {train.shape} and {test.shape}"
+        )
     if relevance_threshold is not None:
         relevance_threshold = check_float("relevance_threshold", relevance_threshold, -np.inf)
     if relevance_threshold is not None and not (test.values >= relevance_threshold).any():
         # checked here: an empty subset is not a valid Ratings, and its message would mislead
         raise ValueError(
-            f"no test rating is >= relevance_threshold={relevance_threshold}; no user has a relevant item"
+            f"no test rating is >= relevance_threshold={relevance_threshold}; "
+            "no user has a relevant item"
         )
-    relevant = test if relevance_threshold is None else test.subset(test.values >= relevance_threshold)
+    relevant = (
+        test if relevance_threshold is None else test.subset(test.values >= relevance_threshold)
+    )
     train_ptr, train_items = _rows(train)
     rel_ptr, rel_items = _rows(relevant)
     users = np.flatnonzero(np.diff(rel_ptr))
     if users.size == 0:
         raise ValueError("no user has a relevant item in test; nothing to average")
-    top = _top_lists(model, train, users, k, (train_ptr.astype(np.int64), train_items.astype(np.int64)))
+    top = _top_lists(
+        model, train, users, k, (train_ptr.astype(np.int64), train_items.astype(np.int64))
+    )
     # hits by membership of (user, item) keys among the relevant pairs: no loop over users
     n_items = np.int64(train.n_items)
-    relevant_keys = np.repeat(np.arange(train.n_users, dtype=np.int64), np.diff(rel_ptr)) * n_items + rel_items
+    relevant_keys = (
+        np.repeat(np.arange(train.n_users, dtype=np.int64), np.diff(rel_ptr)) * n_items + rel_items
+    )
     hits = np.isin(users[:, None] * n_items + top, relevant_keys) & (top >= 0)
     hits = hits.astype(np.float64)
     n_relevant = np.diff(rel_ptr)[users]
@@ -135,7 +153,8 @@ def _top_lists(model, train: Ratings, users: np.ndarray, k: int, exclude) -> np.
     model._check_fitted()
     if (model.n_users_, model.n_items_) != train.shape:
         raise ValueError(
-            f"the model was fitted on {model.n_users_} users x {model.n_items_} items, but train has "
+            f"the model was fitted on {model.n_users_} users x {model.n_items_} items, "
+            "but train has "
             f"shape {train.shape}; fit it on train (or on data with train's index spaces)"
         )
     return model._top_k(users, k, exclude)[0]

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,9 @@ __all__ = [
 ]
 
 
-def train_test_split(ratings: Ratings, test_size: float | int = 0.2, random_state=None) -> tuple[Ratings, Ratings]:
+def train_test_split(
+    ratings: Ratings, test_size: float = 0.2, random_state=None
+) -> tuple[Ratings, Ratings]:
     """Split ratings uniformly at random into train and test.
 
     Parameters
@@ -50,16 +53,21 @@ def train_test_split(ratings: Ratings, test_size: float | int = 0.2, random_stat
     n = len(ratings)
     if isinstance(test_size, (float, np.floating)):
         check_float("test_size", test_size, 0.0, strict=True, maximum=1.0)
-        n_test = int(round(test_size * n))
+        n_test = round(float(test_size) * n)
     else:
         n_test = check_int("test_size", test_size)
     if not 0 < n_test < n:
-        raise ValueError(f"test_size={test_size} leaves {n_test} of {n} ratings in test; both parts must be non-empty")
+        raise ValueError(
+            f"test_size={test_size} leaves {n_test} of {n} ratings in test; "
+            "both parts must be non-empty"
+        )
     perm = check_random_state(random_state).permutation(n)
     return ratings.subset(np.sort(perm[n_test:])), ratings.subset(np.sort(perm[:n_test]))
 
 
-def kfold(ratings: Ratings, n_splits: int = 5, random_state=None) -> Iterator[tuple[Ratings, Ratings]]:
+def kfold(
+    ratings: Ratings, n_splits: int = 5, random_state=None
+) -> Iterator[tuple[Ratings, Ratings]]:
     """K-fold cross-validation: each rating is in exactly one test fold.
 
     The ratings are shuffled once and cut into ``n_splits`` folds whose sizes
@@ -82,7 +90,9 @@ def kfold(ratings: Ratings, n_splits: int = 5, random_state=None) -> Iterator[tu
         yield ratings.subset(~test_mask), ratings.subset(test_mask)
 
 
-def leave_k_out(ratings: Ratings, k: int = 1, random_state=None, *, latest: bool = False) -> tuple[Ratings, Ratings]:
+def leave_k_out(
+    ratings: Ratings, k: int = 1, random_state=None, *, latest: bool = False
+) -> tuple[Ratings, Ratings]:
     """Per-user leave-k-out: hold out ``k`` ratings of every user who has more than ``k``.
 
     Users with ``k`` or fewer ratings keep them all in train, so every user of
@@ -126,9 +136,11 @@ def temporal_split(ratings: Ratings, test_size: float = 0.2) -> tuple[Ratings, R
     if ratings.timestamps is None:
         raise ValueError("temporal_split needs ratings with timestamps")
     check_float("test_size", test_size, 0.0, strict=True, maximum=1.0)
-    n_test = int(round(test_size * len(ratings)))
+    n_test = round(float(test_size) * len(ratings))
     if not 0 < n_test < len(ratings):
-        raise ValueError(f"test_size={test_size} leaves {n_test} ratings in test; both parts must be non-empty")
+        raise ValueError(
+            f"test_size={test_size} leaves {n_test} ratings in test; both parts must be non-empty"
+        )
     order = np.argsort(ratings.timestamps, kind="stable")
     in_test = np.zeros(len(ratings), dtype=bool)
     in_test[order[-n_test:]] = True
@@ -140,8 +152,12 @@ def _splits(ratings, cv, random_state):
         return list(kfold(ratings, cv, random_state))
     splits = list(cv)
     for k, pair in enumerate(splits):
-        if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(p, Ratings) for p in pair)):
-            raise TypeError(f"cv must be an int or an iterable of (train, test) Ratings pairs; item {k} is not")
+        if not (
+            isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(p, Ratings) for p in pair)
+        ):
+            raise TypeError(
+                f"cv must be an int or an iterable of (train, test) Ratings pairs; item {k} is not"
+            )
     if not splits:
         raise ValueError("cv gave no splits")
     return splits
@@ -158,18 +174,25 @@ def _parse_metric(metric: str) -> tuple[str, int | None]:
     if name in _RANKING and k.isdigit() and int(k) > 0:
         return name, int(k)
     raise ValueError(
-        f"unknown metric {metric!r}; use 'rmse', 'mae' or 'precision@k', 'recall@k', 'ndcg@k', 'map@k'"
+        f"unknown metric {metric!r}; "
+        "use 'rmse', 'mae' or 'precision@k', 'recall@k', 'ndcg@k', 'map@k'"
     )
 
 
-def _scores(parsed: dict, model, train: Ratings, test: Ratings, relevance_threshold=None) -> dict[str, float]:
+def _scores(
+    parsed: dict, model, train: Ratings, test: Ratings, relevance_threshold=None
+) -> dict[str, float]:
     """The named metrics of a fitted model on one split (each top-k list computed once per k)."""
     out = {}
     if any(k is None for _, k in parsed.values()):
         pred = model.predict(test.users, test.items)
         for metric, (name, k) in parsed.items():
             if k is None:
-                out[metric] = _metrics.rmse(test.values, pred) if name == "rmse" else _metrics.mae(test.values, pred)
+                out[metric] = (
+                    _metrics.rmse(test.values, pred)
+                    if name == "rmse"
+                    else _metrics.mae(test.values, pred)
+                )
     for k in sorted({k for _, k in parsed.values() if k is not None}):
         ranking = _metrics.ranking_metrics(model, train, test, k, relevance_threshold)
         for metric, (name, kk) in parsed.items():
@@ -234,7 +257,9 @@ def cross_validate(
         fitted.fit(train)
         t1 = time.perf_counter()
         scores = _scores(parsed, fitted, train, test, relevance_threshold)
-        if return_models:  # otherwise let each fold's model go (a BayesianPMF keeps ~27 MB of samples)
+        if (
+            return_models
+        ):  # otherwise let each fold's model go (a BayesianPMF keeps ~27 MB of samples)
             models.append(fitted)
         results["fit_time"].append(t1 - t0)
         # predict_time covers the rating metrics and the top-k lists alike
@@ -300,7 +325,9 @@ def grid_search(
     results = []
     for combo in itertools.product(*grids):
         params = dict(zip(names, combo))
-        scores = cross_validate(model.clone().set_params(**params), ratings, splits, [metric])[f"test_{metric}"]
+        scores = cross_validate(model.clone().set_params(**params), ratings, splits, [metric])[
+            f"test_{metric}"
+        ]
         results.append({"params": params, "mean": float(scores.mean()), "scores": scores})
     pick = min if lower_is_better else max
     best = pick(results, key=lambda row: row["mean"])

@@ -54,7 +54,9 @@ def _check_factors(U, V, ratings):
     if U.ndim != 2 or V.ndim != 2:
         raise ValueError(f"U and V must be 2-D; got shapes {U.shape} and {V.shape}")
     if U.shape[1] != V.shape[1]:
-        raise ValueError(f"U and V must have the same number of columns; got {U.shape} and {V.shape}")
+        raise ValueError(
+            f"U and V must have the same number of columns; got {U.shape} and {V.shape}"
+        )
     if U.shape[0] != ratings.n_users or V.shape[0] != ratings.n_items:
         raise ValueError(
             f"U must have n_users={ratings.n_users} rows and V n_items={ratings.n_items}; "
@@ -88,7 +90,9 @@ def predict_observed(U, V, ratings, *, mean=0.0, user_bias=None, item_bias=None)
     U, V, ratings = _check_factors(U, V, ratings)
     user_bias, item_bias = _check_biases(user_bias, item_bias, ratings)
     # np.take gathers rows several times faster than fancy indexing U[users]
-    pred = np.einsum("ij,ij->i", np.take(U, ratings.users, axis=0), np.take(V, ratings.items, axis=0))
+    pred = np.einsum(
+        "ij,ij->i", np.take(U, ratings.users, axis=0), np.take(V, ratings.items, axis=0)
+    )
     pred += mean
     if user_bias is not None:
         pred += user_bias[ratings.users] + item_bias[ratings.items]
@@ -154,8 +158,10 @@ def mf_loss(
     loss = _sum_of_squares(err) + _penalty(U, reg_u, wu) + _penalty(V, reg_v, wv)
     if user_bias is not None:
         reg_bias = check_float("reg_bias", reg_bias)
-        loss += reg_bias * float(np.einsum("i,i,i->", wu, user_bias, user_bias)
-                                 + np.einsum("j,j,j->", wv, item_bias, item_bias))
+        loss += reg_bias * float(
+            np.einsum("i,i,i->", wu, user_bias, user_bias)
+            + np.einsum("j,j,j->", wv, item_bias, item_bias)
+        )
     return loss
 
 
@@ -186,9 +192,11 @@ def mf_gradients(
 
     .. math::
 
-        \\frac{\\partial L}{\\partial U_i} = -2 \\sum_{j \\in \\Omega_i} e_{ij} V_j + 2 \\lambda_U w_i U_i,
+        \\frac{\\partial L}{\\partial U_i}
+        = -2 \\sum_{j \\in \\Omega_i} e_{ij} V_j + 2 \\lambda_U w_i U_i,
         \\qquad
-        \\frac{\\partial L}{\\partial V_j} = -2 \\sum_{i \\in \\Omega^j} e_{ij} U_i + 2 \\lambda_V w_j V_j,
+        \\frac{\\partial L}{\\partial V_j}
+        = -2 \\sum_{i \\in \\Omega^j} e_{ij} U_i + 2 \\lambda_V w_j V_j,
 
     with :math:`e_{ij} = R_{ij} - \\hat R_{ij}`; with biases also
     :math:`\\partial L / \\partial b_i = -2 \\sum_{j \\in \\Omega_i} e_{ij} + 2 \\lambda_b w_i b_i`
@@ -221,7 +229,9 @@ def mf_gradients(
     return grad_u, grad_v, grad_b, grad_c
 
 
-def pmf_log_posterior(U, V, ratings: Ratings, sigma: float, sigma_u: float, sigma_v: float) -> float:
+def pmf_log_posterior(
+    U, V, ratings: Ratings, sigma: float, sigma_u: float, sigma_v: float
+) -> float:
     """Log-posterior of PMF up to the evidence, with every other constant kept.
 
     .. math::
@@ -256,7 +266,13 @@ def pmf_log_posterior(U, V, ratings: Ratings, sigma: float, sigma_u: float, sigm
     sigma_u = check_float("sigma_u", sigma_u, 0.0, strict=True)
     sigma_v = check_float("sigma_v", sigma_v, 0.0, strict=True)
     err = ratings.values - predict_observed(U, V, ratings)
-    log_lik = -0.5 * _sum_of_squares(err) / sigma**2 - 0.5 * len(ratings) * np.log(2 * np.pi * sigma**2)
-    log_prior_u = -0.5 * float(np.sum(U * U)) / sigma_u**2 - 0.5 * U.size * np.log(2 * np.pi * sigma_u**2)
-    log_prior_v = -0.5 * float(np.sum(V * V)) / sigma_v**2 - 0.5 * V.size * np.log(2 * np.pi * sigma_v**2)
+    log_lik = -0.5 * _sum_of_squares(err) / sigma**2 - 0.5 * len(ratings) * np.log(
+        2 * np.pi * sigma**2
+    )
+    log_prior_u = -0.5 * float(np.sum(U * U)) / sigma_u**2 - 0.5 * U.size * np.log(
+        2 * np.pi * sigma_u**2
+    )
+    log_prior_v = -0.5 * float(np.sum(V * V)) / sigma_v**2 - 0.5 * V.size * np.log(
+        2 * np.pi * sigma_v**2
+    )
     return log_lik + log_prior_u + log_prior_v

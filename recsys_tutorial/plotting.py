@@ -48,8 +48,9 @@ def _axes(ax):
     return ax
 
 
-def plot_learning_curves(curves: dict, *, x=None, xlabel="epoch", ylabel="training objective",
-                         logy=False, ax=None):
+def plot_learning_curves(
+    curves: dict, *, x=None, xlabel="epoch", ylabel="training objective", logy=False, ax=None
+):
     """One line per entry of ``curves`` (label -> sequence of values).
 
     ``x`` may map the same labels to x-values (e.g. cumulative seconds);
@@ -89,8 +90,15 @@ def plot_rating_distribution(values, *, ax=None):
     return ax
 
 
-def plot_long_tail(counts, *, head_fraction=0.2, logy=True, xlabel="item rank (most rated first)",
-                   ylabel="number of ratings", ax=None):
+def plot_long_tail(
+    counts,
+    *,
+    head_fraction=0.2,
+    logy=True,
+    xlabel="item rank (most rated first)",
+    ylabel="number of ratings",
+    ax=None,
+):
     """Popularity curve: the counts sorted from largest to smallest against their rank.
 
     ``counts[j]`` is the number of ratings of item ``j`` (``ratings.item_counts()``).
@@ -112,8 +120,13 @@ def plot_long_tail(counts, *, head_fraction=0.2, logy=True, xlabel="item rank (m
     ax = _axes(ax)
     shown = ordered > 0 if logy else np.ones(ordered.size, dtype=bool)
     ax.plot(ranks[shown], ordered[shown], color="C0", lw=2)
-    ax.axvspan(0.5, n_head + 0.5, color="C1", alpha=0.2,
-               label=f"head: top {head_fraction:.0%} of items, {share:.1%} of ratings")
+    ax.axvspan(
+        0.5,
+        n_head + 0.5,
+        color="C1",
+        alpha=0.2,
+        label=f"head: top {head_fraction:.0%} of items, {share:.1%} of ratings",
+    )
     ax.set_xlim(0, ordered.size + 1)
     if logy:
         ax.set_yscale("log")
@@ -123,8 +136,9 @@ def plot_long_tail(counts, *, head_fraction=0.2, logy=True, xlabel="item rank (m
     return ax
 
 
-def plot_count_histogram(counts, *, bins=30, logx=True, xlabel="ratings per user",
-                         ylabel="number of users", ax=None):
+def plot_count_histogram(
+    counts, *, bins=30, logx=True, xlabel="ratings per user", ylabel="number of users", ax=None
+):
     """Histogram of per-user (or per-item) counts, with the minimum marked.
 
     ``counts`` is e.g. ``ratings.user_counts()``.  With ``logx`` the bins are
@@ -156,7 +170,7 @@ def plot_count_histogram(counts, *, bins=30, logx=True, xlabel="ratings per user
 
 
 def plot_sparsity_pattern(ratings, *, sort=True, ax=None):
-    """Where the observed entries of the feedback matrix are: a ``spy``-like image of :math:`\\delta_{ij}`.
+    """The observed entries of the feedback matrix: a ``spy``-like image of :math:`\\delta_{ij}`.
 
     Rows are users and columns items.  With ``sort`` the users are ordered
     by activity :math:`|\\Omega_i|` (most active at the top) and the items
@@ -187,8 +201,18 @@ def plot_sparsity_pattern(ratings, *, sort=True, ax=None):
     return ax
 
 
-def plot_score_grid(row_values, col_values, scores, *, row_label, col_label,
-                    marks=None, fmt="{:.4f}", cbar_label="score", ax=None):
+def plot_score_grid(
+    row_values,
+    col_values,
+    scores,
+    *,
+    row_label,
+    col_label,
+    marks=None,
+    fmt="{:.4f}",
+    cbar_label="score",
+    ax=None,
+):
     """Heat map of a score over a grid of two hyperparameters, each cell labelled.
 
     ``scores[a, b]`` is the score at ``row_values[a]`` (y-axis) and
@@ -211,14 +235,30 @@ def plot_score_grid(row_values, col_values, scores, *, row_label, col_label,
     for a in range(scores.shape[0]):
         for b in range(scores.shape[1]):
             # dark text on the light end of viridis_r (low scores), light text elsewhere
-            ax.text(b, a, fmt.format(scores[a, b]), ha="center", va="center", fontsize=8,
-                    color="black" if scores[a, b] < middle else "white")
+            ax.text(
+                b,
+                a,
+                fmt.format(scores[a, b]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if scores[a, b] < middle else "white",
+            )
     for k, (label, (row, col)) in enumerate((marks or {}).items()):
         if row not in row_values or col not in col_values:
             raise ValueError(f"marks[{label!r}] = {(row, col)!r} is not on the grid")
         a, b = row_values.index(row), col_values.index(col)
-        ax.add_patch(mpl.patches.Rectangle((b - 0.5, a - 0.5), 1, 1, fill=False, lw=2.5,
-                                           edgecolor=f"C{(k + 1) % 10}", label=label))
+        ax.add_patch(
+            mpl.patches.Rectangle(
+                (b - 0.5, a - 0.5),
+                1,
+                1,
+                fill=False,
+                lw=2.5,
+                edgecolor=f"C{(k + 1) % 10}",
+                label=label,
+            )
+        )
     ax.set_xticks(range(len(col_values)), [f"{v:g}" for v in col_values])
     ax.set_yticks(range(len(row_values)), [f"{v:g}" for v in row_values])
     ax.set_xlabel(col_label)

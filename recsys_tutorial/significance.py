@@ -73,8 +73,9 @@ class BootstrapResult:
 
 def _scores(name: str, values) -> np.ndarray:
     arr = np.asarray(values)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer)
-                                 or np.issubdtype(arr.dtype, np.floating)):
+    if arr.dtype == bool or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
         raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
     arr = arr.astype(float)
     if arr.ndim != 1:
@@ -91,8 +92,9 @@ def _confidence(confidence) -> float:
     return confidence
 
 
-def corrected_resampled_ttest(scores_a, scores_b, test_train_ratio: float,
-                              confidence: float = 0.95) -> PairedTestResult:
+def corrected_resampled_ttest(
+    scores_a, scores_b, test_train_ratio: float, confidence: float = 0.95
+) -> PairedTestResult:
     """Nadeau-Bengio corrected resampled t-test of paired per-split scores.
 
     Parameters
@@ -149,8 +151,15 @@ def corrected_resampled_ttest(scores_a, scores_b, test_train_ratio: float,
     return PairedTestResult(mean, se, t, n - 1, p, mean - half, mean + half, confidence)
 
 
-def paired_bootstrap_rmse(y_true, pred_a, pred_b, users, n_resamples: int = 2000,
-                          confidence: float = 0.95, random_state=None) -> BootstrapResult:
+def paired_bootstrap_rmse(
+    y_true,
+    pred_a,
+    pred_b,
+    users,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    random_state=None,
+) -> BootstrapResult:
     """User-level paired bootstrap of :math:`\\text{RMSE}_A - \\text{RMSE}_B` on one test set.
 
     Each resample draws :math:`U` users with replacement from the :math:`U`
@@ -214,10 +223,11 @@ def paired_bootstrap_rmse(y_true, pred_a, pred_b, users, n_resamples: int = 2000
         # w_u per resample: count the draws of each row, offset so that rows do not mix
         flat = (drawn + n_users * np.arange(size)[:, None]).ravel()
         weights = np.bincount(flat, minlength=size * n_users).reshape(size, n_users).astype(float)
-        diffs[start:start + size] = difference(weights)
+        diffs[start : start + size] = difference(weights)
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(diffs, [tail, 1.0 - tail])
     p = 2.0 * min(np.mean(diffs <= 0.0), np.mean(diffs >= 0.0))
     p = float(min(1.0, max(p, 1.0 / n_resamples)))
-    return BootstrapResult(observed, float(diffs.std(ddof=1)), float(low), float(high), p,
-                           confidence, diffs)
+    return BootstrapResult(
+        observed, float(diffs.std(ddof=1)), float(low), float(high), p, confidence, diffs
+    )

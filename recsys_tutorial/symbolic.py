@@ -21,8 +21,9 @@ Indices are 0-based, as in the package: :math:`U_{i,k}` is entry ``U[i, k]``.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import sympy as sp
 
@@ -148,8 +149,13 @@ class MFInstance:
         for name, symbols, value in (("U", self.U, U), ("V", self.V, V)):
             if value is not None:
                 rows = _nested(name, value, symbols.shape)
-                subs.update({symbols[a, b]: sp.Float(rows[a][b], 17)
-                             for a in range(symbols.rows) for b in range(symbols.cols)})
+                subs.update(
+                    {
+                        symbols[a, b]: sp.Float(rows[a][b], 17)
+                        for a in range(symbols.rows)
+                        for b in range(symbols.cols)
+                    }
+                )
         if R is not None:
             rows = _nested("R", R, self.R.shape)
             subs.update({self.R[i, j]: sp.Float(rows[i][j], 17) for i, j in self.omega})
@@ -161,7 +167,7 @@ class MFInstance:
         return subs
 
     def to_ratings(self, R):
-        """The observed entries of a numeric ``m x n`` matrix ``R``, as :class:`~recsys_tutorial.Ratings`.
+        """The observed entries of ``R`` (numeric, ``m x n``), as :class:`~recsys_tutorial.Ratings`.
 
         Only the entries in :math:`\\Omega` are read, so the unobserved ones may be anything.
         """
@@ -170,7 +176,9 @@ class MFInstance:
         rows = _nested("R", R, self.R.shape)
         pairs = self.omega
         if not pairs:
-            raise ValueError("the mask is empty: there are no observed entries to turn into ratings")
+            raise ValueError(
+                "the mask is empty: there are no observed entries to turn into ratings"
+            )
         users, items = [i for i, _ in pairs], [j for _, j in pairs]
         values = [float(rows[i][j]) for i, j in pairs]
         return Ratings(users, items, values, n_users=self.m, n_items=self.n)
@@ -200,8 +208,9 @@ def _mask_matrix(mask, m: int, n: int) -> sp.Matrix:
         return sp.ImmutableMatrix(sp.ones(m, n))
     if hasattr(mask, "shape"):  # numpy array or sympy Matrix: the 0/1 matrix delta_ij itself
         if tuple(mask.shape) != (m, n):
-            raise ValueError(f"mask given as a matrix must have shape ({m}, {n}); "
-                             f"got {tuple(mask.shape)}")
+            raise ValueError(
+                f"mask given as a matrix must have shape ({m}, {n}); got {tuple(mask.shape)}"
+            )
         rows = mask.tolist()
         if any(v not in (0, 1) for row in rows for v in row):
             raise ValueError("mask given as a matrix must hold only 0 and 1")
@@ -210,8 +219,10 @@ def _mask_matrix(mask, m: int, n: int) -> sp.Matrix:
     for entry in mask:  # any other iterable: the observed pairs (i, j)
         entry = tuple(entry)
         if len(entry) != 2:
-            raise ValueError(f"mask must be a list of (i, j) pairs or an ({m}, {n}) 0/1 array; "
-                             f"got entry {entry!r}")
+            raise ValueError(
+                f"mask must be a list of (i, j) pairs or an ({m}, {n}) 0/1 array; "
+                f"got entry {entry!r}"
+            )
         i, j = (int(v) for v in entry)
         if not (0 <= i < m and 0 <= j < n):
             raise ValueError(f"mask pair {(i, j)} is out of range for m={m}, n={n}")
@@ -251,15 +262,18 @@ def mf_symbols(m: int, n: int, d: int, mask=None, *, weights=None) -> MFInstance
         wu, wv = (sp.Integer(1),) * m, (sp.Integer(1),) * n
     elif isinstance(weights, str):
         if weights != "symbols":
-            raise ValueError("weights must be None, 'symbols' or (user_weights, item_weights); "
-                             f"got {weights!r}")
+            raise ValueError(
+                f"weights must be None, 'symbols' or (user_weights, item_weights); got {weights!r}"
+            )
         wu = tuple(sp.Symbol(f"w_{{{i}}}", positive=True) for i in range(m))
         wv = tuple(sp.Symbol(f"\\tilde{{w}}_{{{j}}}", positive=True) for j in range(n))
     else:
         wu, wv = (tuple(sp.sympify(w) for w in side) for side in weights)
         if len(wu) != m or len(wv) != n:
-            raise ValueError(f"weights must give {m} user weights and {n} item weights; "
-                             f"got {len(wu)} and {len(wv)}")
+            raise ValueError(
+                f"weights must give {m} user weights and {n} item weights; "
+                f"got {len(wu)} and {len(wv)}"
+            )
     return MFInstance(
         U=U, V=V, R=R, mask=mask_matrix,
         reg_u=sp.Symbol("lambda_U", positive=True),
@@ -278,8 +292,9 @@ def _dot(A: sp.Matrix, a: int, B: sp.Matrix, b: int) -> sp.Expr:
 
 def _check_instance(instance) -> MFInstance:
     if not isinstance(instance, MFInstance):
-        raise TypeError(f"instance must be an MFInstance (from mf_symbols); "
-                        f"got {type(instance).__name__}")
+        raise TypeError(
+            f"instance must be an MFInstance (from mf_symbols); got {type(instance).__name__}"
+        )
     return instance
 
 
@@ -297,7 +312,7 @@ def mf_prediction(instance: MFInstance) -> sp.Matrix:
 
 
 def mf_residuals(instance: MFInstance) -> sp.Matrix:
-    """:math:`E = M \\odot (R - U V^\\top)`: the residuals :math:`e_{ij}` on :math:`\\Omega`, 0 elsewhere.
+    """:math:`E = M \\odot (R - U V^\\top)`: the residuals on :math:`\\Omega`, 0 elsewhere.
 
     The mask multiplies entry by entry, so the unobserved :math:`R_{ij}`
     vanish from the expression.
@@ -317,7 +332,8 @@ def mf_penalty(instance: MFInstance) -> sp.Expr:
 
     .. math::
 
-        \\lambda_U \\sum_{i=1}^m w_i \\lVert U_i \\rVert^2 + \\lambda_V \\sum_{j=1}^n w_j \\lVert V_j \\rVert^2
+        \\lambda_U \\sum_{i=1}^m w_i \\lVert U_i \\rVert^2
+        + \\lambda_V \\sum_{j=1}^n w_j \\lVert V_j \\rVert^2
     """
     inst = _check_instance(instance)
     user = sp.Add(*[inst.user_weights[i] * _dot(inst.U, i, inst.U, i) for i in range(inst.m)])
@@ -326,7 +342,7 @@ def mf_penalty(instance: MFInstance) -> sp.Expr:
 
 
 def mf_loss(instance: MFInstance) -> sp.Expr:
-    """The regularized MF loss of chapter 2 (numpy twin: :func:`recsys_tutorial.objectives.mf_loss`).
+    """The regularized MF loss of chapter 2 (numpy: :func:`recsys_tutorial.objectives.mf_loss`).
 
     .. math::
 
@@ -341,13 +357,14 @@ def mf_loss(instance: MFInstance) -> sp.Expr:
 
 # --------------------------------------------------------------------------- gradients
 def matrix_gradient(expr: sp.Expr, X: sp.Matrix) -> sp.Matrix:
-    """:math:`\\partial\\, \\text{expr} / \\partial X`: the partial derivatives, shaped like ``X``."""
+    """:math:`\\partial\\, \\text{expr} / \\partial X`: the partial derivatives, shaped as ``X``."""
     return X.applyfunc(lambda x: sp.diff(expr, x))
 
 
-def mf_gradient_autodiff(instance: MFInstance, loss: sp.Expr | None = None
-                         ) -> tuple[sp.Matrix, sp.Matrix]:
-    """:math:`(\\partial L / \\partial U, \\partial L / \\partial V)` by differentiating every entry.
+def mf_gradient_autodiff(
+    instance: MFInstance, loss: sp.Expr | None = None
+) -> tuple[sp.Matrix, sp.Matrix]:
+    """:math:`(\\partial L / \\partial U, \\partial L / \\partial V)`, differentiating each entry.
 
     ``loss`` defaults to :func:`mf_loss`; pass another expression (e.g. the
     data term alone) to differentiate that instead.
@@ -362,9 +379,11 @@ def mf_gradient_closed_form(instance: MFInstance) -> tuple[sp.Matrix, sp.Matrix]
 
     .. math::
 
-        \\frac{\\partial L}{\\partial U_i} = -2 \\sum_{j \\in \\Omega_i} (R_{ij} - U_i^\\top V_j)\\, V_j
+        \\frac{\\partial L}{\\partial U_i}
+            = -2 \\sum_{j \\in \\Omega_i} (R_{ij} - U_i^\\top V_j)\\, V_j
             + 2 \\lambda_U w_i U_i, \\qquad
-        \\frac{\\partial L}{\\partial V_j} = -2 \\sum_{i \\in \\Omega^j} (R_{ij} - U_i^\\top V_j)\\, U_i
+        \\frac{\\partial L}{\\partial V_j}
+            = -2 \\sum_{i \\in \\Omega^j} (R_{ij} - U_i^\\top V_j)\\, U_i
             + 2 \\lambda_V w_j V_j .
 
     A user without ratings (:math:`\\Omega_i = \\emptyset`) keeps only the
@@ -397,9 +416,11 @@ def mf_gradient_matrix_form(instance: MFInstance) -> tuple[sp.Matrix, sp.Matrix]
 
     .. math::
 
-        \\frac{\\partial L}{\\partial U} = -2\\, \\big(M \\odot (R - U V^\\top)\\big) V + 2 \\lambda_U W_U U,
+        \\frac{\\partial L}{\\partial U}
+            = -2\\, \\big(M \\odot (R - U V^\\top)\\big) V + 2 \\lambda_U W_U U,
         \\qquad
-        \\frac{\\partial L}{\\partial V} = -2\\, \\big(M \\odot (R - U V^\\top)\\big)^\\top U + 2 \\lambda_V W_V V .
+        \\frac{\\partial L}{\\partial V}
+            = -2\\, \\big(M \\odot (R - U V^\\top)\\big)^\\top U + 2 \\lambda_V W_V V .
     """
     inst = _check_instance(instance)
     E = mf_residuals(inst)
@@ -478,8 +499,8 @@ def gaussian_log_pdf(x, mean, cov) -> sp.Expr:
     Scalar ``x``: ``cov`` is the variance :math:`s^2` and the result is
     :math:`-\\tfrac12 \\log(2\\pi s^2) - (x - \\text{mean})^2 / (2 s^2)`.
     Column-vector ``x`` (``k x 1`` Matrix): ``cov`` is the ``k x k`` covariance
-    :math:`\\Sigma` and the result is
-    :math:`-\\tfrac12 \\log\\det(2\\pi\\Sigma) - \\tfrac12 (x - \\mu)^\\top \\Sigma^{-1} (x - \\mu)`,
+    :math:`\\Sigma` and the result is :math:`-\\tfrac12 \\log\\det(2\\pi\\Sigma)
+    - \\tfrac12 (x - \\mu)^\\top \\Sigma^{-1} (x - \\mu)`,
     :math:`\\mu` the mean.
     A scalar variance :math:`s^2` on a vector means :math:`\\Sigma = s^2 I`:
     pass ``s**2 * sympy.eye(k)``.
@@ -488,22 +509,34 @@ def gaussian_log_pdf(x, mean, cov) -> sp.Expr:
         if x.cols != 1:
             raise ValueError(f"x must be a column vector (k x 1); got shape {x.shape}")
         if not isinstance(cov, sp.MatrixBase) or cov.shape != (x.rows, x.rows):
-            raise ValueError(f"cov must be a {x.rows} x {x.rows} Matrix for a vector x; "
-                             f"got {cov!r}")
+            raise ValueError(
+                f"cov must be a {x.rows} x {x.rows} Matrix for a vector x; got {cov!r}"
+            )
         mean = sp.zeros(x.rows, 1) if mean == 0 else mean
         diff = x - mean
         return -sp.log((2 * sp.pi * cov).det()) / 2 - (diff.T * cov.inv() * diff)[0, 0] / 2
     if isinstance(cov, sp.MatrixBase):
-        raise ValueError("cov must be a scalar variance for a scalar x")
+        # a matrix is a valid cov, only not with a scalar x: a mismatch of values, as in
+        # the vector case above, so ValueError
+        raise ValueError("cov must be a scalar variance for a scalar x")  # noqa: TRY004
     return -sp.log(2 * sp.pi * cov) / 2 - (x - mean) ** 2 / (2 * cov)
 
 
 def pmf_log_likelihood(instance: MFInstance) -> sp.Expr:
-    """:math:`\\sum_{(i,j) \\in \\Omega} \\log \\mathcal N(R_{ij} \\mid U_i^\\top V_j, \\sigma^2)`."""
+    """The log-likelihood of the observed ratings under PMF's Gaussian noise.
+
+    .. math::
+
+        \\sum_{(i,j) \\in \\Omega} \\log \\mathcal N(R_{ij} \\mid U_i^\\top V_j, \\sigma^2)
+    """
     inst = _check_instance(instance)
     variance = inst.sigma**2
-    return sp.Add(*[gaussian_log_pdf(inst.R[i, j], _dot(inst.U, i, inst.V, j), variance)
-                    for i, j in inst.omega])
+    return sp.Add(
+        *[
+            gaussian_log_pdf(inst.R[i, j], _dot(inst.U, i, inst.V, j), variance)
+            for i, j in inst.omega
+        ]
+    )
 
 
 def pmf_log_priors(instance: MFInstance) -> tuple[sp.Expr, sp.Expr]:
@@ -559,8 +592,9 @@ def _as_entries(value) -> tuple[tuple, list]:
     if isinstance(value, sp.MatrixBase):
         return value.shape, list(value)
     if hasattr(value, "shape") and getattr(value, "shape", ()) != ():
-        raise TypeError("convert arrays to sympy.Matrix before comparing; "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"convert arrays to sympy.Matrix before comparing; got {type(value).__name__}"
+        )
     return (), [sp.sympify(value)]
 
 
@@ -632,4 +666,3 @@ def evaluate(expr, values: Mapping):
     if isinstance(expr, (tuple, list)):
         return tuple(evaluate(e, values) for e in expr)
     return one(expr)
-

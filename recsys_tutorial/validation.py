@@ -44,7 +44,9 @@ class Interval:
         Which bounds belong to the interval.
     """
 
-    def __init__(self, kind: type, left: float | None, right: float | None, *, closed: str = "both"):
+    def __init__(
+        self, kind: type, left: float | None, right: float | None, *, closed: str = "both"
+    ):
         if kind not in (int, float):
             raise ValueError(f"kind must be int or float; got {kind!r}")
         if closed not in ("both", "left", "right", "neither"):
@@ -119,7 +121,9 @@ class _RandomState:
     def accepts_type(self, value: Any) -> bool:
         if isinstance(value, (bool, np.bool_)):
             return False
-        return value is None or isinstance(value, (numbers.Integral, np.integer, np.random.Generator))
+        return value is None or isinstance(
+            value, (numbers.Integral, np.integer, np.random.Generator)
+        )
 
     def contains(self, value: Any) -> bool:
         return not isinstance(value, (numbers.Integral, np.integer)) or value >= 0
@@ -152,7 +156,9 @@ RANDOM_STATE = _RandomState()
 NONE = _None()
 
 
-def validate_params(owner: str, params: dict[str, Any], constraints: dict[str, list]) -> dict[str, Any]:
+def validate_params(
+    owner: str, params: dict[str, Any], constraints: dict[str, list]
+) -> dict[str, Any]:
     """Check every parameter against its declared constraints; return normalized values.
 
     Normalized means plain Python types (``np.int64(5)`` becomes ``5``), so the
@@ -174,7 +180,9 @@ def validate_params(owner: str, params: dict[str, Any], constraints: dict[str, l
         typed = [c for c in options if c.accepts_type(value)]
         allowed = " or ".join(str(c) for c in options)
         if not typed:
-            raise TypeError(f"{owner}: {name} must be {allowed}; got {type(value).__name__} {value!r}")
+            raise TypeError(
+                f"{owner}: {name} must be {allowed}; got {type(value).__name__} {value!r}"
+            )
         for c in typed:
             if c.contains(value):
                 checked[name] = c.normalize(value)

@@ -22,9 +22,15 @@ def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # timestamps of an earlier run
-    # record_timing=False: no per-cell timestamps, so re-executing an unchanged chapter changes nothing
-    client = NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+    # record_timing=False: no per-cell timestamps, so re-executing an unchanged chapter
+    # changes nothing
+    client = NotebookClient(
+        nb,
+        timeout=900,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start

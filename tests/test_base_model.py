@@ -25,7 +25,12 @@ def all_pairs(n_users, n_items):
 # ------------------------------------------------------------------- parameters
 def test_get_params_returns_the_constructor_arguments():
     model = Baseline(reg_user=1.5, n_epochs=3)
-    assert model.get_params() == {"reg_user": 1.5, "reg_item": 5.0, "n_epochs": 3, "random_state": None}
+    assert model.get_params() == {
+        "reg_user": 1.5,
+        "reg_item": 5.0,
+        "n_epochs": 3,
+        "random_state": None,
+    }
     assert GlobalMean(random_state=4).get_params() == {"random_state": 4}
 
 
@@ -80,7 +85,11 @@ def test_a_model_used_before_fit_raises_not_fitted_error(model_class, tmp_path):
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        ({"reg_user": -1.0}, ValueError, r"Baseline: reg_user must be a finite real number in \[0, inf\); got -1.0"),
+        (
+            {"reg_user": -1.0},
+            ValueError,
+            r"Baseline: reg_user must be a finite real number in \[0, inf\); got -1.0",
+        ),
         ({"reg_item": np.nan}, ValueError, "reg_item must be a finite real number .* got nan"),
         ({"reg_item": "5"}, TypeError, "reg_item must be a finite real number .* got str '5'"),
         ({"n_epochs": 0}, ValueError, r"n_epochs must be an int in \[1, inf\); got 0"),
@@ -88,7 +97,9 @@ def test_a_model_used_before_fit_raises_not_fitted_error(model_class, tmp_path):
         ({"n_epochs": True}, TypeError, "n_epochs must be an int"),
     ],
 )
-def test_bad_hyperparameters_are_refused_at_fit_naming_the_argument(small_ratings, params, error, match):
+def test_bad_hyperparameters_are_refused_at_fit_naming_the_argument(
+    small_ratings, params, error, match
+):
     with pytest.raises(error, match=match):
         Baseline(**params).fit(small_ratings)
 
@@ -196,10 +207,14 @@ def test_load_refuses_the_wrong_class_and_foreign_files(small_ratings, tmp_path)
     np.savez(foreign, a=np.arange(3))
     with pytest.raises(ValueError, match="is not a saved recsys_tutorial model"):
         Baseline.load(foreign)
-    for name, write in (("array.npy", lambda p: np.save(p, np.arange(3))),
-                        ("notes.txt", lambda p: p.write_text("not a model"))):
+    for name, write in (
+        ("array.npy", lambda p: np.save(p, np.arange(3))),
+        ("notes.txt", lambda p: p.write_text("not a model")),
+    ):
         write(tmp_path / name)
-        with pytest.raises(ValueError, match="is not a saved recsys_tutorial model .not an .npz archive"):
+        with pytest.raises(
+            ValueError, match="is not a saved recsys_tutorial model .not an .npz archive"
+        ):
             Baseline.load(tmp_path / name)
     with pytest.raises(FileNotFoundError):
         Baseline.load(tmp_path / "missing.npz")

@@ -17,10 +17,12 @@ def exact_biases(ratings, reg_user, reg_item):
     """
     nnz, m, n = len(ratings), ratings.n_users, ratings.n_items
     rows = np.arange(nnz)
-    A = sp.hstack([
-        sp.csr_matrix((np.ones(nnz), (rows, ratings.users)), shape=(nnz, m)),
-        sp.csr_matrix((np.ones(nnz), (rows, ratings.items)), shape=(nnz, n)),
-    ]).tocsc()
+    A = sp.hstack(
+        [
+            sp.csr_matrix((np.ones(nnz), (rows, ratings.users)), shape=(nnz, m)),
+            sp.csr_matrix((np.ones(nnz), (rows, ratings.items)), shape=(nnz, n)),
+        ]
+    ).tocsc()
     D = sp.diags(np.r_[np.full(m, reg_user), np.full(n, reg_item)])
     y = ratings.values - ratings.values.mean()
     x = sp.linalg.spsolve((A.T @ A + D).tocsc(), A.T @ y)
@@ -79,12 +81,17 @@ def test_baseline_history_decreases_from_the_first_sweeps(small_ratings):
 def test_baseline_5fold_rmse_on_movielens_beats_surprise_baseline_only(movielens):
     # Surprise's BaselineOnly: 0.944 on 5-fold CV of MovieLens 100K (its README table)
     scores = rt.model_selection.cross_validate(
-        Baseline(), movielens, cv=rt.model_selection.kfold(movielens, 5, random_state=0), metrics=["rmse"]
+        Baseline(),
+        movielens,
+        cv=rt.model_selection.kfold(movielens, 5, random_state=0),
+        metrics=["rmse"],
     )
     assert scores["test_rmse"].shape == (5,)
     assert scores["test_rmse"].mean() <= 0.944
     # and it does beat the global mean clearly (about 1.12 on MovieLens 100K)
-    mean_only = rt.model_selection.cross_validate(GlobalMean(), movielens, cv=5, metrics=["rmse"], random_state=0)
+    mean_only = rt.model_selection.cross_validate(
+        GlobalMean(), movielens, cv=5, metrics=["rmse"], random_state=0
+    )
     assert mean_only["test_rmse"].mean() > scores["test_rmse"].mean() + 0.1
 
 
@@ -92,8 +99,13 @@ def test_predictions_are_clipped_to_the_training_range(small_ratings):
     # ratings with strong user and item effects: 3 + 1.5 s_i + 1.5 t_j with s, t in {-1, 0, 1},
     # clipped to 1..5, so that the fitted mu + b_i + c_j leaves [1, 5] for the extreme pairs
     rng = np.random.default_rng(0)
-    s, t = rng.integers(-1, 2, size=small_ratings.n_users), rng.integers(-1, 2, size=small_ratings.n_items)
-    values = np.clip(np.round(3 + 1.5 * s[small_ratings.users] + 1.5 * t[small_ratings.items]), 1, 5)
+    s, t = (
+        rng.integers(-1, 2, size=small_ratings.n_users),
+        rng.integers(-1, 2, size=small_ratings.n_items),
+    )
+    values = np.clip(
+        np.round(3 + 1.5 * s[small_ratings.users] + 1.5 * t[small_ratings.items]), 1, 5
+    )
     r = rt.Ratings(small_ratings.users, small_ratings.items, values, n_users=30, n_items=40)
     model = Baseline(reg_user=0.0, reg_item=0.0, n_epochs=20).fit(r)
     users, items = np.divmod(np.arange(r.n_users * r.n_items), r.n_items)
@@ -102,7 +114,9 @@ def test_predictions_are_clipped_to_the_training_range(small_ratings):
     pred = model.predict(users, items)
     np.testing.assert_array_equal(pred, np.clip(raw, 1.0, 5.0))
     # the range is the training data's, not a fixed 1..5 scale
-    shifted = rt.Ratings(r.users, r.items, r.values * 10.0 + 3.0, n_users=r.n_users, n_items=r.n_items)
+    shifted = rt.Ratings(
+        r.users, r.items, r.values * 10.0 + 3.0, n_users=r.n_users, n_items=r.n_items
+    )
     pred = Baseline(reg_user=0.0, reg_item=0.0).fit(shifted).predict(users, items)
     assert pred.min() == 13.0 and pred.max() == 53.0
 
@@ -122,7 +136,9 @@ def test_unknown_users_and_items_get_the_documented_fallback(small_ratings):
         (1000, 4000, mu),
     ]
     users, items, expected = map(np.array, zip(*cases))
-    np.testing.assert_allclose(model.predict(users, items), np.clip(expected, lo, hi), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        model.predict(users, items), np.clip(expected, lo, hi), rtol=0, atol=1e-12
+    )
     # scalar arguments are accepted and give one prediction
     assert model.predict(3, 1).shape == (1,)
 
@@ -140,11 +156,17 @@ def test_recommend_returns_the_best_unseen_items_best_first(small_ratings):
         assert not set(top.tolist()) & set(seen.tolist())
         assert np.all(np.diff(scores[top]) <= 0)  # best first
         # exclude= replaces the default: [] allows the seen items, a list removes those
-        assert model.recommend(user, k=7, exclude_seen=False)[0].tolist() == brute_force_top_k(scores, 7, [])
+        assert model.recommend(user, k=7, exclude_seen=False)[0].tolist() == brute_force_top_k(
+            scores, 7, []
+        )
         banned = brute_force_top_k(scores, 3, seen)
-        assert model.recommend(user, k=5, exclude_seen=False, filter_items=banned)[0].tolist() == brute_force_top_k(scores, 5, banned)
+        assert model.recommend(user, k=5, exclude_seen=False, filter_items=banned)[
+            0
+        ].tolist() == brute_force_top_k(scores, 5, banned)
         # items beyond the index space in exclude are ignored
-        assert model.recommend(user, k=5, exclude_seen=False, filter_items=[])[0].tolist() == brute_force_top_k(scores, 5, [])
+        assert model.recommend(user, k=5, exclude_seen=False, filter_items=[])[
+            0
+        ].tolist() == brute_force_top_k(scores, 5, [])
 
 
 def test_recommend_breaks_ties_by_lower_index_and_stops_at_the_candidates():

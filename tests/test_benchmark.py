@@ -11,11 +11,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_benchmark_prints_a_row_per_model():
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--models", "global-mean", "popularity", "--ranking"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--models",
+            "global-mean",
+            "popularity",
+            "--ranking",
+        ],
+        capture_output=True,
+        check=False,  # the assert below shows stderr on failure
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("| ")}
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in result.stdout.splitlines()
+        if line.startswith("| ")
+    }
     assert set(rows) == {"model", "global-mean", "popularity"}
     # the global mean predicts ratings; popularity only ranks
     assert rows["global-mean"].split("|")[2].strip() not in ("", "-")
@@ -25,18 +39,30 @@ def test_benchmark_prints_a_row_per_model():
 def test_topn_speed_benchmark_compares_the_two_paths():
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "topn_speed.py"), "--quick"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        check=False,  # the assert below shows stderr on failure
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    rows = [line.split("|") for line in result.stdout.splitlines() if line.startswith("| ") and "model" not in line]
+    rows = [
+        line.split("|")
+        for line in result.stdout.splitlines()
+        if line.startswith("| ") and "model" not in line
+    ]
     assert [row[1].strip() for row in rows] == ["baseline", "mf-als"]
-    assert all(row[5].strip() == "True" for row in rows)  # the batched lists equal the one-user lists
+    assert all(
+        row[5].strip() == "True" for row in rows
+    )  # the batched lists equal the one-user lists
 
 
 def test_tune_quick_prints_a_choice_per_model_and_the_bpmf_diagnostics():
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "tune.py"), "--quick"],
-        check=False, capture_output=True, text=True, timeout=300,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -48,6 +74,7 @@ def test_tune_quick_prints_a_choice_per_model_and_the_bpmf_diagnostics():
     # the quick ALS grid holds the default and a weaker penalty; the validation scores decide
     assert "<- choice" in out and "<- current default" in out
     assert "split R-hat" in out and "burn-in    0" in out
+
 
 def test_als_rate_prints_old_and_new_rows_and_their_flops(tmp_path):
     out = tmp_path / "rows.json"

@@ -21,14 +21,23 @@ def build_book(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("book")
     # copy the sources so a build never writes into the checkout under test
     src = out / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"))
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".venv", "_build", ".git", "__pycache__", ".pytest_cache", ".ipynb_checkpoints"
+        ),
+    )
     jb = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
         [str(jb), "build", str(src), "--warningiserror", "--keep-going", "--builder", "html"],
         capture_output=True,
+        check=False,  # the assert below shows stderr on failure
         text=True,
     )
-    assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, (
+        f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
     _built_html.append(src / "_build" / "html")
     return _built_html[0]
 
@@ -67,7 +76,7 @@ def test_math_is_served_from_the_book_itself(built_book):
     assert pages
     for page in pages:
         html = page.read_text()
-        sources = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', html, flags=re.I)
+        sources = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', html, flags=re.IGNORECASE)
         for src in sources:
             assert "://" not in src, f"{page.name} loads MathJax from {src}"
             assert (page.parent / src.split("?")[0]).is_file(), f"{page.name}: {src} missing"
@@ -75,8 +84,6 @@ def test_math_is_served_from_the_book_itself(built_book):
 
 
 def test_the_api_appendix_documents_every_public_name(built_book):
-    import importlib
-
     import recsys_tutorial
 
     html = (built_book / "book" / "api.html").read_text()

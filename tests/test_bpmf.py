@@ -1,4 +1,4 @@
-"""Bayesian PMF: the Gibbs sampler's pieces against direct formulas, and the fitted model's contract."""
+"""Bayesian PMF: the Gibbs sampler's pieces against direct formulas; the fitted model's contract."""
 
 import numpy as np
 import pytest
@@ -17,15 +17,27 @@ from recsys_tutorial.models.bpmf import (
 @pytest.fixture(scope="module")
 def small():
     """A small synthetic problem, split, with a fitted model that has seen an eval set."""
-    data = rt.datasets.make_synthetic(60, 80, n_factors=3, density=0.25, sigma=0.4, mean=3.0, random_state=3)
+    data = rt.datasets.make_synthetic(
+        60, 80, n_factors=3, density=0.25, sigma=0.4, mean=3.0, random_state=3
+    )
     train, test = rt.model_selection.train_test_split(data.ratings, test_size=0.2, random_state=0)
-    model = BayesianPMF(n_factors=3, n_samples=40, burn_in=10, alpha=2.0, random_state=0).fit(train, eval_set=test)
+    model = BayesianPMF(n_factors=3, n_samples=40, burn_in=10, alpha=2.0, random_state=0).fit(
+        train, eval_set=test
+    )
     return train, test, model
 
 
 def stacked_sample_predictions(model, users, items):
-    """Per-sample U_i . V_j for each pair, shape (n_kept, n_pairs): a direct, unbatched-over-pairs computation."""
-    return np.stack([np.sum(U[users] * V[items], axis=1) for U, V in zip(model.user_samples_, model.item_samples_)])
+    """Per-sample U_i . V_j for each pair, shape (n_kept, n_pairs).
+
+    A direct computation, not batched over the pairs.
+    """
+    return np.stack(
+        [
+            np.sum(U[users] * V[items], axis=1)
+            for U, V in zip(model.user_samples_, model.item_samples_)
+        ]
+    )
 
 
 # ------------------------------------------------------------ sampler pieces
@@ -39,10 +51,12 @@ def test_row_conditional_matches_a_direct_computation():
     prior_mean = rng.normal(size=d)
     A = rng.normal(size=(d, d))
     prior_precision = A @ A.T + d * np.eye(d)
-    precision, linear = row_conditionals(RowGroups(users, items, m, n), V, residuals, alpha,
-                                         prior_mean, prior_precision)
+    precision, linear = row_conditionals(
+        RowGroups(users, items, m, n), V, residuals, alpha, prior_mean, prior_precision
+    )
     for i in range(m):
-        # Lambda_i* = Lambda_U + alpha sum_{j in Omega_i} V_j V_j^T ;  mu_i* = Lambda_i*^-1 (alpha sum R_ij V_j + Lambda_U mu_U)
+        # Lambda_i* = Lambda_U + alpha sum_{j in Omega_i} V_j V_j^T ;
+        # mu_i* = Lambda_i*^-1 (alpha sum R_ij V_j + Lambda_U mu_U)
         Lam = prior_precision.copy()
         rhs = prior_precision @ prior_mean
         for k in range(users.size):
@@ -50,12 +64,16 @@ def test_row_conditional_matches_a_direct_computation():
                 Lam += alpha * np.outer(V[items[k]], V[items[k]])
                 rhs += alpha * residuals[k] * V[items[k]]
         np.testing.assert_allclose(precision[i], Lam, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(np.linalg.solve(precision[i], linear[i]), np.linalg.solve(Lam, rhs), rtol=1e-10)
+        np.testing.assert_allclose(
+            np.linalg.solve(precision[i], linear[i]), np.linalg.solve(Lam, rhs), rtol=1e-10
+        )
     # user 4 has no rating: its conditional is the prior
     np.testing.assert_allclose(precision[4], prior_precision)
     # the item side: the same function with the roles swapped
     U = rng.normal(size=(m, d))
-    precision_items, _ = row_conditionals(RowGroups(items, users, n, m), U, residuals, alpha, prior_mean, prior_precision)
+    precision_items, _ = row_conditionals(
+        RowGroups(items, users, n, m), U, residuals, alpha, prior_mean, prior_precision
+    )
     j = 4  # rated by users 0 and 2
     expected = prior_precision + alpha * (np.outer(U[0], U[0]) + np.outer(U[2], U[2]))
     np.testing.assert_allclose(precision_items[j], expected, rtol=1e-12)
@@ -67,8 +85,11 @@ def test_batched_gaussian_draws_have_the_canonical_mean_and_covariance():
     A = rng.normal(size=(d, d))
     precision = A @ A.T + 0.5 * np.eye(d)
     linear = rng.normal(size=d)
-    draws = sample_gaussian(np.broadcast_to(precision, (n_draws, d, d)).copy(), np.tile(linear, (n_draws, 1)),
-                            np.random.default_rng(2))
+    draws = sample_gaussian(
+        np.broadcast_to(precision, (n_draws, d, d)).copy(),
+        np.tile(linear, (n_draws, 1)),
+        np.random.default_rng(2),
+    )
     covariance = np.linalg.inv(precision)
     mean = covariance @ linear
     # standard errors of the sample mean and sample covariance entries
@@ -91,7 +112,12 @@ def test_normal_wishart_posterior_matches_the_completed_square_form():
     # Independent route: multiplying prior and likelihood and completing the square gives
     # W*^-1 = W0^-1 + sum_k x_k x_k^T + beta0 mu0 mu0^T - beta* mu* mu*^T
     # (no centred scatter matrix, no beta0 N / (beta0 + N) factor).
-    expected_inv = np.linalg.inv(W0) + X.T @ X + beta0 * np.outer(mu0, mu0) - beta_star * np.outer(mu_star, mu_star)
+    expected_inv = (
+        np.linalg.inv(W0)
+        + X.T @ X
+        + beta0 * np.outer(mu0, mu0)
+        - beta_star * np.outer(mu_star, mu_star)
+    )
     np.testing.assert_allclose(np.linalg.inv(W_star), expected_inv, rtol=1e-10)
     np.testing.assert_array_equal(W_star, W_star.T)
 
@@ -128,12 +154,16 @@ def test_normal_wishart_draws_have_the_documented_moments():
 def test_same_seed_is_identical_and_another_seed_differs(small):
     train, test, model = small
     again = BayesianPMF(n_factors=3, n_samples=40, burn_in=10, alpha=2.0, random_state=0).fit(train)
-    np.testing.assert_array_equal(again.predict(test.users, test.items), model.predict(test.users, test.items))
+    np.testing.assert_array_equal(
+        again.predict(test.users, test.items), model.predict(test.users, test.items)
+    )
     np.testing.assert_array_equal(again.user_samples_, model.user_samples_)
     # the eval set is only watched: fitting without it draws exactly the same chain
     np.testing.assert_array_equal(again.history_, model.history_)
     other = BayesianPMF(n_factors=3, n_samples=40, burn_in=10, alpha=2.0, random_state=1).fit(train)
-    assert not np.array_equal(other.predict(test.users, test.items), model.predict(test.users, test.items))
+    assert not np.array_equal(
+        other.predict(test.users, test.items), model.predict(test.users, test.items)
+    )
 
 
 def test_shapes_and_histories(small):
@@ -151,10 +181,13 @@ def test_shapes_and_histories(small):
     # the histories score the last sweep's own sample, clipped like predict
     last_train = model.offset_ + stacked_sample_predictions(model, train.users, train.items)[-1]
     low, high = train.values.min(), train.values.max()
-    assert model.history_[-1] == pytest.approx(rt.metrics.rmse(train.values, np.clip(last_train, low, high)), rel=1e-12)
+    assert model.history_[-1] == pytest.approx(
+        rt.metrics.rmse(train.values, np.clip(last_train, low, high)), rel=1e-12
+    )
     last_test = model.offset_ + stacked_sample_predictions(model, test.users, test.items)[-1]
     assert model.history_eval_sample_[-1] == pytest.approx(
-        rt.metrics.rmse(test.values, np.clip(last_test, low, high)), rel=1e-12)
+        rt.metrics.rmse(test.values, np.clip(last_test, low, high)), rel=1e-12
+    )
     no_eval = BayesianPMF(n_factors=3, n_samples=5, burn_in=1, random_state=0).fit(train)
     assert no_eval.history_eval_.size == 0 and no_eval.history_eval_sample_.size == 0
     assert no_eval.settings_["nu0"] == 3.0
@@ -163,18 +196,27 @@ def test_shapes_and_histories(small):
 def test_prediction_is_the_mean_of_per_sample_dot_products(small):
     train, test, model = small
     per_sample = stacked_sample_predictions(model, test.users, test.items)
-    expected = np.clip(model.offset_ + per_sample.mean(axis=0), train.values.min(), train.values.max())
+    expected = np.clip(
+        model.offset_ + per_sample.mean(axis=0), train.values.min(), train.values.max()
+    )
     mean, std = model.predict(test.users, test.items, return_std=True)
     np.testing.assert_allclose(mean, expected, rtol=1e-12)
-    np.testing.assert_allclose(std, np.sqrt(per_sample.var(axis=0) + np.mean(1 / model.alpha_samples_)), rtol=1e-10)
+    np.testing.assert_allclose(
+        std, np.sqrt(per_sample.var(axis=0) + np.mean(1 / model.alpha_samples_)), rtol=1e-10
+    )
     # E[U^T V] != E[U]^T E[V]: the dot product of the mean factors is a different prediction
-    plug_in = model.offset_ + np.sum(model.user_factors_[test.users] * model.item_factors_[test.items], axis=1)
+    plug_in = model.offset_ + np.sum(
+        model.user_factors_[test.users] * model.item_factors_[test.items], axis=1
+    )
     assert np.max(np.abs(plug_in - model.offset_ - per_sample.mean(axis=0))) > 1e-3
 
 
 def test_predictions_are_clipped_to_the_training_range(small):
     train, _, model = small
-    users, items = np.repeat(np.arange(train.n_users), train.n_items), np.tile(np.arange(train.n_items), train.n_users)
+    users, items = (
+        np.repeat(np.arange(train.n_users), train.n_items),
+        np.tile(np.arange(train.n_items), train.n_users),
+    )
     raw = model._predict_unclipped(users, items)
     low, high = train.values.min(), train.values.max()
     assert raw.min() < low or raw.max() > high  # otherwise this test could not fail
@@ -184,7 +226,9 @@ def test_predictions_are_clipped_to_the_training_range(small):
 
 
 def test_unknown_users_and_items_get_the_training_mean():
-    data = rt.datasets.make_synthetic(30, 40, n_factors=2, density=0.3, mean=3.0, random_state=0).ratings
+    data = rt.datasets.make_synthetic(
+        30, 40, n_factors=2, density=0.3, mean=3.0, random_state=0
+    ).ratings
     keep = (data.users != 5) & (data.items != 7)
     train = data.subset(np.flatnonzero(keep))
     assert train.n_users == 30 and train.n_items == 40  # user 5 and item 7 exist but have no rating
@@ -197,11 +241,15 @@ def test_unknown_users_and_items_get_the_training_mean():
     np.testing.assert_array_equal(std[:5], np.full(5, train.values.std()))
     # a known pair is predicted by the model, more confidently than the fallback
     assert mean[5] != train.values.mean() and std[5] < 0.7 * train.values.std()
-    # one user against every item (the recommend path): item 7 falls back, the others are model means
+    # one user against every item (the recommend path): item 7 falls back, the others are
+    # model means
     every = model.predict(np.zeros(40, dtype=int), np.arange(40))
-    expected = np.clip(model.offset_ + stacked_sample_predictions(model, np.zeros(40, dtype=int),
-                                                                  np.arange(40)).mean(axis=0),
-                       train.values.min(), train.values.max())
+    expected = np.clip(
+        model.offset_
+        + stacked_sample_predictions(model, np.zeros(40, dtype=int), np.arange(40)).mean(axis=0),
+        train.values.min(),
+        train.values.max(),
+    )
     expected[7] = train.values.mean()
     np.testing.assert_allclose(every, expected, rtol=1e-12)
 
@@ -209,12 +257,16 @@ def test_unknown_users_and_items_get_the_training_mean():
 def test_recommend_ranks_by_the_posterior_mean(small):
     train, _, model = small
     user = 3
-    scores = model.offset_ + stacked_sample_predictions(model, np.full(train.n_items, user),
-                                                        np.arange(train.n_items)).mean(axis=0)
+    scores = model.offset_ + stacked_sample_predictions(
+        model, np.full(train.n_items, user), np.arange(train.n_items)
+    ).mean(axis=0)
     # predict for one user against every item (the one-user shortcut) gives the same numbers
     low, high = train.values.min(), train.values.max()
-    np.testing.assert_allclose(model.predict(np.full(train.n_items, user), np.arange(train.n_items)),
-                               np.clip(scores, low, high), rtol=1e-12)
+    np.testing.assert_allclose(
+        model.predict(np.full(train.n_items, user), np.arange(train.n_items)),
+        np.clip(scores, low, high),
+        rtol=1e-12,
+    )
     seen = train.items[train.users == user]
     scores[seen] = -np.inf
     top, _ = model.recommend(user, k=5)
@@ -223,7 +275,7 @@ def test_recommend_ranks_by_the_posterior_mean(small):
 
 
 def test_save_load_round_trip_is_exact(small, tmp_path):
-    train, test, model = small
+    _train, test, model = small
     path = tmp_path / "bpmf.npz"
     model.save(path)
     loaded = BayesianPMF.load(path)
@@ -235,8 +287,10 @@ def test_save_load_round_trip_is_exact(small, tmp_path):
         else:
             assert a == b, name
     for kwargs in ({}, {"return_std": True}):
-        np.testing.assert_array_equal(loaded.predict(test.users, test.items, **kwargs),
-                                      model.predict(test.users, test.items, **kwargs))
+        np.testing.assert_array_equal(
+            loaded.predict(test.users, test.items, **kwargs),
+            model.predict(test.users, test.items, **kwargs),
+        )
     np.testing.assert_array_equal(loaded.recommend(0, 10)[0], model.recommend(0, 10)[0])
 
 
@@ -247,7 +301,9 @@ def test_synthetic_accuracy_and_calibration(alpha):
     # uncertainty alone adds ~0.14 to the RMSE (and the model reports it in std).
     data = rt.datasets.make_synthetic(300, 400, n_factors=5, density=0.3, sigma=0.5, random_state=0)
     train, test = rt.model_selection.train_test_split(data.ratings, test_size=0.2, random_state=0)
-    model = BayesianPMF(n_factors=5, n_samples=60, burn_in=10, alpha=alpha, random_state=0).fit(train)
+    model = BayesianPMF(n_factors=5, n_samples=60, burn_in=10, alpha=alpha, random_state=0).fit(
+        train
+    )
     mean, std = model.predict(test.users, test.items, return_std=True)
     assert rt.metrics.rmse(test.values, mean) <= 1.1 * data.sigma
     coverage = np.mean(np.abs(test.values - mean) <= 1.645 * std)
@@ -264,16 +320,23 @@ def test_synthetic_accuracy_and_calibration(alpha):
 def test_both_starting_points_converge(init):
     data = rt.datasets.make_synthetic(100, 120, n_factors=2, density=0.3, sigma=0.3, random_state=2)
     train, test = rt.model_selection.train_test_split(data.ratings, test_size=0.2, random_state=0)
-    model = BayesianPMF(n_factors=2, n_samples=60, burn_in=20, init=init, random_state=0).fit(train, eval_set=test)
+    model = BayesianPMF(n_factors=2, n_samples=60, burn_in=20, init=init, random_state=0).fit(
+        train, eval_set=test
+    )
     if init == "random":
-        assert model.history_[0] > 0.8 * train.values.std()  # the first sweep is still near the origin
+        assert (
+            model.history_[0] > 0.8 * train.values.std()
+        )  # the first sweep is still near the origin
     else:
         assert model.history_[0] < 0.5 * train.values.std()  # the MAP start already fits
     assert model.history_[-1] < 0.5 * train.values.std()
     assert model.history_eval_[-1] <= 1.15 * data.sigma
     np.testing.assert_array_equal(
-        BayesianPMF(n_factors=2, n_samples=60, burn_in=20, init=init, random_state=0).fit(train).history_,
-        model.history_)
+        BayesianPMF(n_factors=2, n_samples=60, burn_in=20, init=init, random_state=0)
+        .fit(train)
+        .history_,
+        model.history_,
+    )
 
 
 @pytest.mark.parametrize(
@@ -323,8 +386,12 @@ def test_rows_without_ratings_take_no_part_in_the_sampler():
     padded = rt.Ratings(data.users, data.items, data.values, n_users=55, n_items=58)
     kwargs = dict(n_factors=2, n_samples=8, burn_in=2, init="random", random_state=0)
     plain, wide = BayesianPMF(**kwargs).fit(data), BayesianPMF(**kwargs).fit(padded)
-    np.testing.assert_allclose(wide.user_samples_[:, :40], plain.user_samples_, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(wide.item_samples_[:, :50], plain.item_samples_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        wide.user_samples_[:, :40], plain.user_samples_, rtol=1e-10, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        wide.item_samples_[:, :50], plain.item_samples_, rtol=1e-10, atol=1e-12
+    )
     assert np.all(wide.user_samples_[:, 40:] == 0) and np.all(wide.item_samples_[:, 50:] == 0)
 
 
@@ -332,7 +399,9 @@ def test_verbose_prints_to_stdout_only_when_asked(small, capsys):
     train, test, _ = small
     BayesianPMF(n_factors=2, n_samples=3, burn_in=1, random_state=0).fit(train, eval_set=test)
     assert capsys.readouterr() == ("", "")
-    BayesianPMF(n_factors=2, n_samples=3, burn_in=1, random_state=0, verbose=True).fit(train, eval_set=test)
+    BayesianPMF(n_factors=2, n_samples=3, burn_in=1, random_state=0, verbose=True).fit(
+        train, eval_set=test
+    )
     out, err = capsys.readouterr()
     assert err == "" and len(out.splitlines()) == 3 and "posterior mean" in out.splitlines()[-1]
 
@@ -341,7 +410,9 @@ def test_fit_warns_when_the_kept_sweeps_still_drift(movielens):
     """The default 20-sweep burn-in on MovieLens leaves a drifting chain; a long one does not."""
     train, _ = rt.model_selection.train_test_split(movielens, 0.2, random_state=0)
     with pytest.warns(rt.models.ConvergenceWarning, match="burn_in=20 is shorter"):
-        short = rt.models.BayesianPMF(n_factors=5, n_samples=60, burn_in=20, random_state=0).fit(train)
+        short = rt.models.BayesianPMF(n_factors=5, n_samples=60, burn_in=20, random_state=0).fit(
+            train
+        )
     assert short.burn_in_rhat_ > rt.models.bpmf.BURN_IN_RHAT_LIMIT
     # the independent check of the same drift: the kept halves' mean training RMSE differ
     kept = short.history_[20:]
@@ -350,5 +421,7 @@ def test_fit_warns_when_the_kept_sweeps_still_drift(movielens):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", rt.models.ConvergenceWarning)
-        long = rt.models.BayesianPMF(n_factors=5, n_samples=260, burn_in=160, random_state=0).fit(train)
+        long = rt.models.BayesianPMF(n_factors=5, n_samples=260, burn_in=160, random_state=0).fit(
+            train
+        )
     assert long.burn_in_rhat_ <= rt.models.bpmf.BURN_IN_RHAT_LIMIT

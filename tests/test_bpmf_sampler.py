@@ -57,8 +57,10 @@ def test_wishart_draws_have_the_right_mean_and_every_second_moment():
     products = dev[:, :, None] * dev[:, None, :]  # (n_draws, 6, 6)
     estimate = products.mean(axis=0)
     se = products.std(axis=0, ddof=1) / np.sqrt(n_draws)
-    expected = nu * (W[iu[:, None], iu[None, :]] * W[ju[:, None], ju[None, :]]
-                     + W[iu[:, None], ju[None, :]] * W[ju[:, None], iu[None, :]])
+    expected = nu * (
+        W[iu[:, None], iu[None, :]] * W[ju[:, None], ju[None, :]]
+        + W[iu[:, None], ju[None, :]] * W[ju[:, None], iu[None, :]]
+    )
     z = (estimate - expected) / se
     assert np.all(np.abs(z) < 4.5), np.round(z, 1)
 
@@ -78,23 +80,37 @@ USERS, ITEMS = _U[_OBSERVED], _I[_OBSERVED]
 def _prior_side(n_rows, rng):
     """(mu, Lambda) ~ NW(mu0, beta0, W0, nu0), then n_rows rows ~ N(mu, Lambda^-1)."""
     mu, lam = sample_normal_wishart(MU0, BETA0, W0, NU0, rng)
-    rows = sample_gaussian(np.broadcast_to(lam, (n_rows, D, D)).copy(),
-                           np.tile(lam @ mu, (n_rows, 1)), rng)
+    rows = sample_gaussian(
+        np.broadcast_to(lam, (n_rows, D, D)).copy(), np.tile(lam @ mu, (n_rows, 1)), rng
+    )
     return mu, lam, rows
 
 
 def _ratings(U, V, rng):
     """R_ij ~ N(U_i . V_j, 1 / alpha) for the observed pairs."""
-    return (np.einsum("kd,kd->k", U[USERS], V[ITEMS])
-            + rng.standard_normal(USERS.size) / np.sqrt(ALPHA))
+    return np.einsum("kd,kd->k", U[USERS], V[ITEMS]) + rng.standard_normal(USERS.size) / np.sqrt(
+        ALPHA
+    )
 
 
 def _statistics(mu_u, lam_u, U, mu_v, lam_v, V):
     """Test functions g(theta): entries, squares, predictions, hyperparameters."""
-    return np.array([
-        U[0, 0], U[1, 1] ** 2, U[0] @ V[0], U[2] @ V[4], mu_u[0], lam_u[0, 0], lam_u[0, 1],
-        V[3, 1], V[1, 0] ** 2, mu_v[1], lam_v[1, 1], np.log(np.linalg.det(lam_v)),
-    ])
+    return np.array(
+        [
+            U[0, 0],
+            U[1, 1] ** 2,
+            U[0] @ V[0],
+            U[2] @ V[4],
+            mu_u[0],
+            lam_u[0, 0],
+            lam_u[0, 1],
+            V[3, 1],
+            V[1, 0] ** 2,
+            mu_v[1],
+            lam_v[1, 1],
+            np.log(np.linalg.det(lam_v)),
+        ]
+    )
 
 
 def _sweep(U, V, R, rng, by_user, by_item, posterior, conditionals):
@@ -108,13 +124,15 @@ def _sweep(U, V, R, rng, by_user, by_item, posterior, conditionals):
     return (mu_u, lam_u, U, mu_v, lam_v, V)
 
 
-def geweke_z_scores(n_iter, seed, posterior=normal_wishart_posterior,
-                    conditionals=row_conditionals):
+def geweke_z_scores(
+    n_iter, seed, posterior=normal_wishart_posterior, conditionals=row_conditionals
+):
     """z-scores of (successive-conditional mean - marginal-conditional mean) per statistic."""
     rng = np.random.default_rng(seed)
     # marginal-conditional simulator: independent draws from the prior
-    marginal = np.array([_statistics(*_prior_side(N_USERS, rng), *_prior_side(N_ITEMS, rng))
-                         for _ in range(n_iter)])
+    marginal = np.array(
+        [_statistics(*_prior_side(N_USERS, rng), *_prior_side(N_ITEMS, rng)) for _ in range(n_iter)]
+    )
     # successive-conditional simulator: theta_0 from the prior, then sweep | R and R | theta
     by_user = RowGroups(USERS, ITEMS, N_USERS, N_ITEMS)
     by_item = RowGroups(ITEMS, USERS, N_ITEMS, N_USERS)
@@ -140,6 +158,7 @@ def test_geweke_getting_it_right():
 @pytest.mark.parametrize("broken", ["alpha", "scale"])
 def test_geweke_fails_a_wrong_conditional(broken):
     """The test has power: a dropped alpha, or W* where its inverse belongs, fails it."""
+
     def no_alpha(groups, F, residuals, alpha, prior_mean, prior_precision):
         return row_conditionals(groups, F, residuals, 1.0, prior_mean, prior_precision)
 

@@ -1,4 +1,4 @@
-"""The contract every model keeps, checked on every model (scikit-learn's estimator checks, in small).
+"""The contract every model keeps, checked on every model (scikit-learn's estimator checks, small).
 
 Adding a model means adding one entry to ``MODELS``: a factory that returns a
 fast-to-fit instance.  Each test is parametrized over the list.
@@ -6,6 +6,7 @@ fast-to-fit instance.  Each test is parametrized over the list.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -13,21 +14,26 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
+from conftest import random_ratings
 
 import recsys_tutorial as rt
 from recsys_tutorial.models import FactorModel, NotFittedError
 from recsys_tutorial.validation import Interval, Options
 
-from conftest import random_ratings
-
 MODELS = {
     "GlobalMean": lambda **kw: rt.models.GlobalMean(**kw),
     "Baseline": lambda **kw: rt.models.Baseline(n_epochs=3, **kw),
     "Popularity": lambda **kw: rt.models.Popularity(**kw),
-    "MF-als": lambda **kw: rt.models.MatrixFactorization(solver="als", n_factors=3, n_epochs=3, **kw),
-    "MF-sgd": lambda **kw: rt.models.MatrixFactorization(solver="sgd", n_factors=3, n_epochs=3, **kw),
+    "MF-als": lambda **kw: rt.models.MatrixFactorization(
+        solver="als", n_factors=3, n_epochs=3, **kw
+    ),
+    "MF-sgd": lambda **kw: rt.models.MatrixFactorization(
+        solver="sgd", n_factors=3, n_epochs=3, **kw
+    ),
     "MF-gd": lambda **kw: rt.models.MatrixFactorization(solver="gd", n_factors=3, n_epochs=3, **kw),
-    "MF-plain": lambda **kw: rt.models.MatrixFactorization(n_factors=2, biased=False, n_epochs=3, **kw),
+    "MF-plain": lambda **kw: rt.models.MatrixFactorization(
+        n_factors=2, biased=False, n_epochs=3, **kw
+    ),
     "PMF": lambda **kw: rt.models.PMF(n_factors=3, n_epochs=3, **kw),
     "BayesianPMF": lambda **kw: rt.models.BayesianPMF(n_factors=2, n_samples=4, burn_in=1, **kw),
 }
@@ -42,7 +48,9 @@ def data():
 
 def fitted_arrays(model):
     """Every fitted attribute of ``model`` (name -> value), for comparing two fits."""
-    return {name: getattr(model, name) for name in model._common_attributes + model._fitted_attributes}
+    return {
+        name: getattr(model, name) for name in model._common_attributes + model._fitted_attributes
+    }
 
 
 def assert_same_state(a, b):
@@ -58,7 +66,7 @@ def assert_same_state(a, b):
 
 
 def without_times(model):
-    """``model`` with its wall-clock history zeroed (the only state two equal fits may not share)."""
+    """``model`` with its wall-clock history zeroed (the one state two equal fits may not share)."""
     if hasattr(model, "history_time_"):
         model.history_time_ = np.zeros_like(model.history_time_)
     return model
@@ -99,7 +107,9 @@ def test_fit_returns_self_and_leaves_hyperparameters_untouched(name, data):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_an_int_or_a_generator_seed_makes_fits_bit_identical_and_refit_equals_a_fresh_fit(name, data):
+def test_an_int_or_a_generator_seed_makes_fits_bit_identical_and_refit_equals_a_fresh_fit(
+    name, data
+):
     a = without_times(MODELS[name](random_state=0).fit(data))
     b = without_times(MODELS[name](random_state=0).fit(data))
     assert_same_state(a, b)
@@ -181,8 +191,10 @@ def test_recommend_scores_are_the_models_own_scores(name, data):
 @pytest.mark.parametrize("name", [n for n in MODELS if isinstance(MODELS[n](), FactorModel)])
 def test_similar_items_and_users_against_brute_force(name, data):
     model = MODELS[name](random_state=0).fit(data)
-    for kind, F, counts in (("items", model.item_factors_, model.item_counts_),
-                            ("users", model.user_factors_, model.user_counts_)):
+    for kind, F, counts in (
+        ("items", model.item_factors_, model.item_counts_),
+        ("users", model.user_factors_, model.user_counts_),
+    ):
         method = getattr(model, f"similar_{kind}")
         query = 0
         for metric in ("cosine", "dot"):
@@ -192,7 +204,11 @@ def test_similar_items_and_users_against_brute_force(name, data):
                 if j == query or counts[j] == 0 or not np.any(F[j]):
                     continue
                 dot = float(F[query] @ F[j])
-                value = dot / (np.linalg.norm(F[query]) * np.linalg.norm(F[j])) if metric == "cosine" else dot
+                value = (
+                    dot / (np.linalg.norm(F[query]) * np.linalg.norm(F[j]))
+                    if metric == "cosine"
+                    else dot
+                )
                 scores.append((-value, j))
             expected = [j for _, j in sorted(scores)[:4]]
             assert got.tolist() == expected, (kind, metric)
@@ -222,7 +238,11 @@ def test_save_load_is_exact_for_every_kind_of_hyperparameter(name, seed, data, t
         if isinstance(value, np.random.Generator):
             assert loaded_params[key].bit_generator.state == value.bit_generator.state
         else:
-            assert loaded_params[key] == value and type(loaded_params[key]) in (type(value), int, float)
+            assert loaded_params[key] == value and type(loaded_params[key]) in (
+                type(value),
+                int,
+                float,
+            )
     assert_same_state(model, loaded)
     users = np.repeat(np.arange(32), 42)
     items = np.tile(np.arange(42), 32)
@@ -248,7 +268,7 @@ def test_load_refuses_corrupted_truncated_and_tampered_files(name, data, tmp_pat
     # flip bytes inside the compressed data of the first array: a CRC/zlib error
     corrupted = tmp_path / "corrupted.npz"
     with zipfile.ZipFile(path) as zf:
-        info = [i for i in zf.infolist() if i.filename != "__meta__.npy"][0]
+        info = next(i for i in zf.infolist() if i.filename != "__meta__.npy")
     start = info.header_offset + 30 + len(info.filename) + len(info.extra) + 8
     damaged = bytearray(raw)
     for pos in range(start, min(start + 16, start + info.compress_size)):
@@ -272,11 +292,16 @@ def test_load_refuses_corrupted_truncated_and_tampered_files(name, data, tmp_pat
         return target
 
     # a name from the file may not shadow a method nor override a hyperparameter
-    shadow = rewrite(tmp_path / "shadow.npz", edit_meta=lambda m: m["arrays"].update(predict=[[2], "<f8"]),
-                     extra={"predict": np.zeros(2)})
+    shadow = rewrite(
+        tmp_path / "shadow.npz",
+        edit_meta=lambda m: m["arrays"].update(predict=[[2], "<f8"]),
+        extra={"predict": np.zeros(2)},
+    )
     with pytest.raises(ValueError, match="do not match"):
         cls.load(shadow)
-    override = rewrite(tmp_path / "override.npz", edit_meta=lambda m: m["scalars"].update(random_state=3))
+    override = rewrite(
+        tmp_path / "override.npz", edit_meta=lambda m: m["scalars"].update(random_state=3)
+    )
     with pytest.raises(ValueError, match="do not match"):
         cls.load(override)
     missing_name = fitted_arrays(model)
@@ -284,11 +309,15 @@ def test_load_refuses_corrupted_truncated_and_tampered_files(name, data, tmp_pat
     missing = rewrite(tmp_path / "missing.npz", drop=[array_name])
     with pytest.raises(ValueError, match="do not match the metadata"):
         cls.load(missing)
-    reshaped = rewrite(tmp_path / "reshaped.npz",
-                       extra={array_name: np.zeros(3, dtype=missing_name[array_name].dtype)})
+    reshaped = rewrite(
+        tmp_path / "reshaped.npz",
+        extra={array_name: np.zeros(3, dtype=missing_name[array_name].dtype)},
+    )
     with pytest.raises(ValueError, match=f"array {array_name} has shape"):
         cls.load(reshaped)
-    bad_param = rewrite(tmp_path / "badparam.npz", edit_meta=lambda m: m["params"].update(random_state=-4))
+    bad_param = rewrite(
+        tmp_path / "badparam.npz", edit_meta=lambda m: m["params"].update(random_state=-4)
+    )
     with pytest.raises(ValueError, match="invalid hyperparameters"):
         cls.load(bad_param)
 
@@ -338,7 +367,9 @@ def test_every_parameter_refuses_bad_values_naming_itself(name, data):
             if accepted_by_another(value, constraints):
                 continue
             bad = MODELS[name]().set_params(**{param: value})
-            with pytest.raises((TypeError, ValueError), match=f"{type(model).__name__}: {param} must be"):
+            with pytest.raises(
+                (TypeError, ValueError), match=f"{type(model).__name__}: {param} must be"
+            ):
                 bad.fit(data)
 
 
@@ -369,30 +400,37 @@ def test_degenerate_values_work_or_are_refused_naming_the_parameter(data, tmp_pa
         rt.models.MatrixFactorization(solver="als", reg=1e-300, n_factors=50).fit(data)
     with pytest.raises(ValueError, match="init_std must be a finite real number in \\(0, inf\\)"):
         rt.models.MatrixFactorization(init_std=0.0).fit(data)
-    with pytest.raises(ValueError, match=r"BayesianPMF: w0 must be a finite real number in \[1e-08, 1e\+08\]"):
+    with pytest.raises(
+        ValueError, match=r"BayesianPMF: w0 must be a finite real number in \[1e-08, 1e\+08\]"
+    ):
         rt.models.BayesianPMF(w0=1e-300).fit(data)
     with pytest.raises(TypeError, match="BayesianPMF: verbose must be a bool"):
         rt.models.BayesianPMF(verbose="yes").fit(data)
     # numpy scalars and Generators are accepted, and the model can still be saved
-    numpyish = rt.models.MatrixFactorization(n_factors=np.int64(3), reg=np.float32(0.5),
-                                             random_state=np.random.default_rng(0)).fit(data)
+    numpyish = rt.models.MatrixFactorization(
+        n_factors=np.int64(3), reg=np.float32(0.5), random_state=np.random.default_rng(0)
+    ).fit(data)
     numpyish.save(tmp_path / "m.npz")
     loaded = rt.models.MatrixFactorization.load(tmp_path / "m.npz")
     assert loaded.n_factors == 3 and loaded.get_params()["reg"] == pytest.approx(0.5)
 
 
 def test_reg_means_the_same_penalty_for_every_solver(data):
-    """Given the same hyperparameters, each solver run to convergence reaches the same optimum of J."""
+    """Given the same hyperparameters, each solver run to convergence reaches J's same optimum."""
     common = dict(n_factors=2, reg=2.0, random_state=0)
     als = rt.models.MatrixFactorization(solver="als", n_epochs=300, tol=1e-13, **common).fit(data)
-    gd = rt.models.MatrixFactorization(solver="gd", lr=2e-3, n_epochs=20000, tol=1e-13, **common).fit(data)
+    gd = rt.models.MatrixFactorization(
+        solver="gd", lr=2e-3, n_epochs=20000, tol=1e-13, **common
+    ).fit(data)
     assert als.settings_["reg_exponent"] == gd.settings_["reg_exponent"] == 0.5
     assert gd.history_[-1] == pytest.approx(als.history_[-1], rel=1e-6)
     assert als.objective(data) == pytest.approx(gd.objective(data), rel=1e-6)
 
 
 def test_convergence_tests_stop_early_or_warn(data):
-    model = rt.models.MatrixFactorization(n_factors=2, n_epochs=500, tol=1e-6, random_state=0).fit(data)
+    model = rt.models.MatrixFactorization(n_factors=2, n_epochs=500, tol=1e-6, random_state=0).fit(
+        data
+    )
     assert len(model.history_) < 500
     h = model.history_
     assert h[-2] - h[-1] < 1e-6 * abs(h[-1]) <= h[-3] - h[-2]
@@ -405,12 +443,13 @@ def test_convergence_tests_stop_early_or_warn(data):
 
 
 def test_sgd_warns_when_its_objective_keeps_rising(data):
-    with pytest.warns(rt.models.ConvergenceWarning, match="rose for 3 epochs in a row"):
-        try:
-            rt.models.MatrixFactorization(solver="sgd", lr=0.3, n_epochs=30, batch_size=1,
-                                          random_state=0).fit(data)
-        except RuntimeError:
-            pass  # it may go on to diverge; the warning came first
+    model = rt.models.MatrixFactorization(
+        solver="sgd", lr=0.3, n_epochs=30, batch_size=1, random_state=0
+    )
+    # it may go on to diverge (RuntimeError); the warning came first
+    warns = pytest.warns(rt.models.ConvergenceWarning, match="rose for 3 epochs in a row")
+    with warns, contextlib.suppress(RuntimeError):
+        model.fit(data)
 
 
 def test_als_and_the_sampler_name_the_cause_when_the_data_overflow():
@@ -426,7 +465,7 @@ def test_raw_ids_end_to_end_from_a_movielens_user_to_titles(movielens):
     model = rt.models.MatrixFactorization(random_state=0).fit(movielens)
     movies = rt.datasets.load_movielens_100k_movies()
     user = movielens.user_index(196)
-    items, scores = model.recommend(user, k=5)
+    items, _scores = model.recommend(user, k=5)
     raw_items = movielens.item_ids_of(items)
     titles = movies.titles_of(raw_items)
     assert len(titles) == 5 and all(isinstance(t, str) and t for t in titles)

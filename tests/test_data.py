@@ -121,8 +121,9 @@ def test_csr_of_a_random_set_matches_a_dense_fill(make_ratings):
 
 # ------------------------------------------------------------------------ subset
 def test_subset_keeps_index_spaces_id_maps_and_timestamps():
-    r = rt.Ratings.from_ids(["u1", "u2", "u3", "u2"], ["a", "b", "c", "c"], [1, 2, 3, 4],
-                            timestamps=[10, 20, 30, 40])
+    r = rt.Ratings.from_ids(
+        ["u1", "u2", "u3", "u2"], ["a", "b", "c", "c"], [1, 2, 3, 4], timestamps=[10, 20, 30, 40]
+    )
     for index in ([1, 3], np.array([False, True, False, True])):
         sub = r.subset(index)
         assert sub.shape == r.shape == (3, 3)  # u3 and a are gone but keep their indices
@@ -173,23 +174,44 @@ def test_id_maps_and_merged_arrays_are_read_only_too():
         (([0, 1], [0], [1.0, 2.0]), {}, r"must have equal lengths; got \{'users': 2, 'items': 1"),
         (([0, 1], [0, 1], [1.0]), {}, "must have equal lengths"),
         (([0, 1], [0, 1], [1.0, 2.0]), {"timestamps": [5]}, "timestamps must have equal lengths"),
-        (([0, 1], [0, 1], [1.0, np.nan]), {},
-         r"values must be finite; 1 are NaN or infinite \(first at position 1\)"),
-        (([0, 1, 2], [0, 1, 2], [np.inf, 1.0, -np.inf]), {},
-         r"values must be finite; 2 are NaN or infinite \(first at position 0\)"),
-        (([0, -1, -2], [0, 1, 2], [1, 2, 3]), {},
-         r"users must be non-negative 0-based indices; 2 are negative \(first: -1\)"),
-        (([0, 1], [-3, 1], [1, 2]), {},
-         r"items must be non-negative 0-based indices; 1 are negative"),
-        (([0, 5, 7], [0, 1, 2], [1, 2, 3]), {"n_users": 5},
-         r"users has 2 indices out of range for n_users=5 \(largest: 7\)"),
-        (([0, 1], [0, 4], [1, 2]), {"n_items": 4},
-         r"items has 1 indices out of range for n_items=4"),
+        (
+            ([0, 1], [0, 1], [1.0, np.nan]),
+            {},
+            r"values must be finite; 1 are NaN or infinite \(first at position 1\)",
+        ),
+        (
+            ([0, 1, 2], [0, 1, 2], [np.inf, 1.0, -np.inf]),
+            {},
+            r"values must be finite; 2 are NaN or infinite \(first at position 0\)",
+        ),
+        (
+            ([0, -1, -2], [0, 1, 2], [1, 2, 3]),
+            {},
+            r"users must be non-negative 0-based indices; 2 are negative \(first: -1\)",
+        ),
+        (
+            ([0, 1], [-3, 1], [1, 2]),
+            {},
+            r"items must be non-negative 0-based indices; 1 are negative",
+        ),
+        (
+            ([0, 5, 7], [0, 1, 2], [1, 2, 3]),
+            {"n_users": 5},
+            r"users has 2 indices out of range for n_users=5 \(largest: 7\)",
+        ),
+        (
+            ([0, 1], [0, 4], [1, 2]),
+            {"n_items": 4},
+            r"items has 1 indices out of range for n_items=4",
+        ),
         (([], [], []), {}, "ratings are empty"),
         (([[0, 1]], [[0, 1]], [[1, 2]]), {}, "users must be 1-D"),
         (([0, 1], [0, 1], [[1, 2]]), {}, "values must be 1-D"),
-        (([0, 1], [0, 1], [1, 2]), {"duplicates": "first"},
-         r"duplicates must be one of \('raise', 'mean', 'last'\); got 'first'"),
+        (
+            ([0, 1], [0, 1], [1, 2]),
+            {"duplicates": "first"},
+            r"duplicates must be one of \('raise', 'mean', 'last'\); got 'first'",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_a_message(args, kwargs, match):
@@ -339,8 +361,10 @@ def test_movielens_ids_are_integers_and_strings_get_a_helpful_type_error(moviele
         r.item_index(None)
     with pytest.raises(TypeError, match=r"got the string '242' at position 1 — pass 242"):
         r.item_indices([1, "242"])
-    with pytest.raises(TypeError, match="one user id expected; got a list: look up many ids at "
-                                        "once with user_indices"):
+    with pytest.raises(
+        TypeError,
+        match="one user id expected; got a list: look up many ids at once with user_indices",
+    ):
         r.user_index([196])
     with pytest.raises(KeyError, match="no user with raw id 0"):
         r.user_index(0)  # MovieLens ids start at 1
@@ -366,8 +390,11 @@ def test_without_raw_ids_the_indices_are_the_ids():
     assert r.user_index(2) == 2 and r.user_id(2) == 2
     np.testing.assert_array_equal(r.user_indices([[2, 0]]), [[2, 0]])
     np.testing.assert_array_equal(r.item_ids_of([1, 0]), [1, 0])
-    with pytest.raises(TypeError, match=r"indices 0\.\.2 \(the ratings were built without raw ids\)"
-                       r"; got the string '1' — pass 1"):
+    with pytest.raises(
+        TypeError,
+        match=r"indices 0\.\.2 \(the ratings were built without raw ids\)"
+        r"; got the string '1' — pass 1",
+    ):
         r.user_index("1")
     with pytest.raises(KeyError, match=r"no item with id -1 \(ids are the indices 0\.\.1\)"):
         r.item_index(-1)
@@ -376,8 +403,9 @@ def test_without_raw_ids_the_indices_are_the_ids():
 def test_index_to_raw_id_validates_the_indices():
     r = rt.Ratings.from_ids([5, 7], [1, 1], [1, 2])
     assert [r.user_id(k) for k in (0, 1)] == [5, 7] and r.item_id(np.int32(0)) == 1
-    np.testing.assert_array_equal(r.user_ids_of(np.array([[1, 0], [0, 0]], dtype=np.uint8)),
-                                  [[7, 5], [5, 5]])
+    np.testing.assert_array_equal(
+        r.user_ids_of(np.array([[1, 0], [0, 0]], dtype=np.uint8)), [[7, 5], [5, 5]]
+    )
     assert r.user_ids_of([]).shape == (0,) and r.user_indices([]).shape == (0,)
     with pytest.raises(ValueError, match="index 2 is out of range for 2 users"):
         r.user_id(2)
@@ -421,8 +449,13 @@ def test_numpy_unique_would_merge_equal_comparing_ids_of_different_types():
 @pytest.mark.parametrize(
     "raw, match",
     [
-        ([1, "1"], (r"user_ids mixes ids of different kinds: the integer 1 at position 0 and "
-                    r"the string '1' at position 1")),
+        (
+            [1, "1"],
+            (
+                r"user_ids mixes ids of different kinds: the integer 1 at position 0 and "
+                r"the string '1' at position 1"
+            ),
+        ),
         ([1, 1.0], "the integer 1 at position 0 and the float 1.0 at position 1"),
         ([1, True], "the integer 1 at position 0 and the bool True at position 1"),
         (["a", b"a"], "the string 'a' at position 0 and the bytes b'a' at position 1"),
@@ -460,8 +493,9 @@ def test_ids_of_one_kind_in_different_representations_are_the_same_id():
     # np.int64(3) and 3 are the same integer; np.str_("a") and "a" the same string
     r = rt.Ratings.from_ids(np.array([np.int64(3), 3, 4], dtype=object), [0, 1, 0], [1, 2, 3])
     np.testing.assert_array_equal(r.user_ids, [3, 4]) and r.user_ids.dtype == np.int64
-    s = rt.Ratings.from_ids(np.array([np.str_("a"), "a", "01", "1"], dtype=object),
-                            [0, 1, 0, 0], [1, 2, 3, 4])
+    s = rt.Ratings.from_ids(
+        np.array([np.str_("a"), "a", "01", "1"], dtype=object), [0, 1, 0, 0], [1, 2, 3, 4]
+    )
     np.testing.assert_array_equal(s.user_ids, ["01", "1", "a"])  # "01" and "1" stay two users
     np.testing.assert_array_equal(s.users, [2, 2, 0, 1])
 
@@ -496,8 +530,9 @@ def test_movielens_titles_by_raw_id(movielens):
     # "100|Fargo (1996)|...", "242|Kolya (1996)|..."
     assert movies.title(50) == "Star Wars (1977)"
     assert movies.title(np.int64(1)) == "Toy Story (1995)"
-    np.testing.assert_array_equal(movies.titles_of([[100, 242]]),
-                                  [["Fargo (1996)", "Kolya (1996)"]])
+    np.testing.assert_array_equal(
+        movies.titles_of([[100, 242]]), [["Fargo (1996)", "Kolya (1996)"]]
+    )
     assert movies.index(50) == 49 and movies.indices([1, 1682]).tolist() == [0, 1681]
     # from a user's raw id to the titles of the movies they rated, with no index arithmetic:
     # user 196 rated movie 242 (Kolya) first in u.data
@@ -512,36 +547,48 @@ def test_movielens_titles_by_raw_id(movielens):
 # ------------------------------------------------------------------- from_pandas
 def raw_triples(r):
     """The ratings as a sorted list of (raw user, raw item, value): independent of numbering."""
-    return sorted(zip(r.user_ids_of(r.users).tolist(), r.item_ids_of(r.items).tolist(),
-                      r.values.tolist()))
+    return sorted(
+        zip(r.user_ids_of(r.users).tolist(), r.item_ids_of(r.items).tolist(), r.values.tolist())
+    )
 
 
 def test_from_pandas_reads_the_named_columns():
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame({
-        "userId": [196, 186, 196, 22],
-        "movieId": [242, 302, 377, 377],
-        "stars": [3, 3, 1, 5],
-        "ts": [881250949, 891717742, 878887116, 880606923],
-        "other": ["x", "y", "z", "w"],
-    }, index=[10, 11, 12, 13])
+    df = pd.DataFrame(
+        {
+            "userId": [196, 186, 196, 22],
+            "movieId": [242, 302, 377, 377],
+            "stars": [3, 3, 1, 5],
+            "ts": [881250949, 891717742, 878887116, 880606923],
+            "other": ["x", "y", "z", "w"],
+        },
+        index=[10, 11, 12, 13],
+    )
     r = rt.Ratings.from_pandas(df, user="userId", item="movieId", rating="stars", timestamp="ts")
     expected = sorted(zip(df.userId.tolist(), df.movieId.tolist(), df.stars.astype(float)))
     assert raw_triples(r) == expected
     np.testing.assert_array_equal(r.user_ids, [22, 186, 196])  # raw ids kept as integers
     assert r.user_ids.dtype == np.int64 and r.user_index(196) == 2
     np.testing.assert_array_equal(r.timestamps, df.ts)  # rows keep their order
-    assert rt.Ratings.from_pandas(df.rename(columns={"userId": "user", "movieId": "item",
-                                                     "stars": "rating"})).timestamps is None
+    assert (
+        rt.Ratings.from_pandas(
+            df.rename(columns={"userId": "user", "movieId": "item", "stars": "rating"})
+        ).timestamps
+        is None
+    )
 
 
 @pytest.mark.parametrize("dtype", ["str", "object", "category", "string[python]"])
 def test_from_pandas_with_string_ids_of_every_pandas_flavour(dtype):
     pd = pytest.importorskip("pandas")
     users = ["ann", "bo", "ann", "1"]
-    df = pd.DataFrame({"user": pd.Series(users, dtype=dtype),
-                       "item": pd.Series(["x", "x", "y", "x"], dtype=dtype),
-                       "rating": [4.5, 2.0, 3.0, 1.0]})
+    df = pd.DataFrame(
+        {
+            "user": pd.Series(users, dtype=dtype),
+            "item": pd.Series(["x", "x", "y", "x"], dtype=dtype),
+            "rating": [4.5, 2.0, 3.0, 1.0],
+        }
+    )
     r = rt.Ratings.from_pandas(df)
     assert raw_triples(r) == sorted(zip(users, ["x", "x", "y", "x"], [4.5, 2.0, 3.0, 1.0]))
     assert r.user_index("1") == 0 and r.user_ids.dtype.kind == "U"
@@ -549,9 +596,13 @@ def test_from_pandas_with_string_ids_of_every_pandas_flavour(dtype):
 
 def test_from_pandas_nullable_integers_and_duplicates():
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame({"user": pd.array([1, 2, 1], dtype="Int64"),
-                       "item": pd.array([5, 5, 5], dtype="UInt8"),
-                       "rating": pd.array([1.0, 2.0, 4.0], dtype="Float64")})
+    df = pd.DataFrame(
+        {
+            "user": pd.array([1, 2, 1], dtype="Int64"),
+            "item": pd.array([5, 5, 5], dtype="UInt8"),
+            "rating": pd.array([1.0, 2.0, 4.0], dtype="Float64"),
+        }
+    )
     with pytest.raises(ValueError, match="1 \\(user, item\\) pairs occur more than once"):
         rt.Ratings.from_pandas(df)
     r = rt.Ratings.from_pandas(df, duplicates="mean")
@@ -560,30 +611,49 @@ def test_from_pandas_nullable_integers_and_duplicates():
 
 def test_from_pandas_refuses_bad_columns_naming_them():
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame({"user": [1, 2], "item": ["a", "b"], "rating": [1.0, 2.0],
-                       "when": pd.to_datetime([0, 1], unit="s")}, index=["r1", "r2"])
-    with pytest.raises(ValueError, match=r"user='uid' is not a column of df; df's columns are "
-                                         r"\['user', 'item', 'rating', 'when'\]"):
+    df = pd.DataFrame(
+        {
+            "user": [1, 2],
+            "item": ["a", "b"],
+            "rating": [1.0, 2.0],
+            "when": pd.to_datetime([0, 1], unit="s"),
+        },
+        index=["r1", "r2"],
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"user='uid' is not a column of df; df's columns are "
+        r"\['user', 'item', 'rating', 'when'\]",
+    ):
         rt.Ratings.from_pandas(df, user="uid")
     twice = pd.concat([df, df[["user"]]], axis=1)
     with pytest.raises(ValueError, match="user='user' names several columns"):
         rt.Ratings.from_pandas(twice)
     with_gap = df.assign(rating=[1.0, None])
-    with pytest.raises(ValueError, match=r"rating column 'rating' has 1 missing values \(first "
-                                         r"at row 'r2'\); drop or fill them first"):
+    with pytest.raises(
+        ValueError,
+        match=r"rating column 'rating' has 1 missing values \(first "
+        r"at row 'r2'\); drop or fill them first",
+    ):
         rt.Ratings.from_pandas(with_gap)
     with pytest.raises(ValueError, match="item column 'item' has 1 missing values"):
         rt.Ratings.from_pandas(df.assign(item=["a", None]))
     mixed = df.assign(user=pd.Series([1, "1"], dtype=object, index=df.index))
     with pytest.raises(TypeError, match="user column 'user' mixes ids of different kinds"):
         rt.Ratings.from_pandas(mixed)
-    with pytest.raises(TypeError, match=r"user column 'user' must be integers or strings; got "
-                                        r"float values"):
+    with pytest.raises(
+        TypeError,
+        match=r"user column 'user' must be integers or strings; got "
+        r"float values",
+    ):
         rt.Ratings.from_pandas(df.assign(user=[1.0, 2.0]))
     with pytest.raises(TypeError, match="rating column 'rating' must be numbers"):
         rt.Ratings.from_pandas(df.assign(rating=["good", "bad"]))
-    with pytest.raises(TypeError, match=r"timestamp column 'when' must be integers \(e\.g\. Unix "
-                                        r"seconds\); got dtype datetime64"):
+    with pytest.raises(
+        TypeError,
+        match=r"timestamp column 'when' must be integers \(e\.g\. Unix "
+        r"seconds\); got dtype datetime64",
+    ):
         rt.Ratings.from_pandas(df, timestamp="when")
     with pytest.raises(TypeError, match="df must be a pandas DataFrame; got dict"):
         rt.Ratings.from_pandas({"user": [1], "item": [1], "rating": [1.0]})
@@ -608,8 +678,9 @@ def test_from_sparse_merges_repeated_entries_as_its_error_suggests():
     last = rt.Ratings.from_sparse(coo, duplicates="last")
     assert triples(last) == [(0, 1, 4.0), (1, 0, 2.0)]
     # a non-canonical CSR (row 0 stores column 2 twice) is read the same way
-    csr = sp.csr_matrix((np.array([5.0, 1.0, 3.0]), np.array([2, 2, 0]), np.array([0, 2, 3])),
-                        shape=(2, 4))
+    csr = sp.csr_matrix(
+        (np.array([5.0, 1.0, 3.0]), np.array([2, 2, 0]), np.array([0, 2, 3])), shape=(2, 4)
+    )
     assert not csr.has_canonical_format
     assert triples(rt.Ratings.from_sparse(csr, duplicates="mean")) == [(0, 2, 3.0), (1, 0, 3.0)]
     with pytest.raises(ValueError, match="duplicates must be one of"):
@@ -619,20 +690,28 @@ def test_from_sparse_merges_repeated_entries_as_its_error_suggests():
 
 
 # ------------------------------------------------ integer dtypes and huge index spaces
-@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
-                                   np.uint64])
+@pytest.mark.parametrize(
+    "dtype", [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.uint64]
+)
 def test_any_integer_dtype_gives_the_same_ratings(dtype):
     users, items = [3, 0, 120], [7, 1, 0]
-    r = rt.Ratings(np.array(users, dtype=dtype), np.array(items, dtype=dtype), [1, 2, 3],
-                   timestamps=np.array([5, 6, 7], dtype=dtype))
+    r = rt.Ratings(
+        np.array(users, dtype=dtype),
+        np.array(items, dtype=dtype),
+        [1, 2, 3],
+        timestamps=np.array([5, 6, 7], dtype=dtype),
+    )
     assert r.users.dtype == r.items.dtype == r.timestamps.dtype == np.int64
     assert triples(r) == sorted(zip(users, items, [1.0, 2.0, 3.0])) and r.shape == (121, 8)
 
 
 def test_integers_beyond_int64_are_refused_not_wrapped():
     too_big = np.array([0, 2**63], dtype=np.uint64)  # astype(int64) would make it -2**63
-    with pytest.raises(ValueError, match=r"users holds values beyond the int64 range \(largest: "
-                                         r"9223372036854775808\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"users holds values beyond the int64 range \(largest: "
+        r"9223372036854775808\)",
+    ):
         rt.Ratings(too_big, [0, 1], [1, 2])
     with pytest.raises(ValueError, match="timestamps holds values beyond the int64 range"):
         rt.Ratings([0, 1], [0, 1], [1, 2], timestamps=too_big)
@@ -640,21 +719,29 @@ def test_integers_beyond_int64_are_refused_not_wrapped():
         rt.Ratings([0, 2**63], [0, 1], [1, 2])  # Python ints: numpy would make them floats
     with pytest.raises(ValueError, match=r"n_users must be in \[1, 2\*\*63 - 1\]"):
         rt.Ratings([0], [0], [1], n_users=2**63)
-    with pytest.raises(ValueError, match=r"n_items must be in \[1, 2\*\*63 - 1\] \(indices "
-                                         r"are int64\); got 0"):
+    with pytest.raises(
+        ValueError,
+        match=r"n_items must be in \[1, 2\*\*63 - 1\] \(indices "
+        r"are int64\); got 0",
+    ):
         rt.Ratings([0], [0], [1], n_items=0)
 
 
 def test_raw_ids_that_are_not_indices_point_to_from_ids():
     for bad, dtype in ((["196", "186"], "<U3"), ([1.0, 2.0], "float64")):
-        with pytest.raises(TypeError, match=rf"users must hold integer indices; got dtype {dtype} "
-                                            r"— raw ids .* go through Ratings\.from_ids"):
+        with pytest.raises(
+            TypeError,
+            match=rf"users must hold integer indices; got dtype {dtype} "
+            r"— raw ids .* go through Ratings\.from_ids",
+        ):
             rt.Ratings(bad, [0, 1], [1, 2])
     with pytest.raises(TypeError, match="items must hold integer indices; got dtype object"):
         rt.Ratings([0, 1], np.array(["a", 1], dtype=object), [1, 2])
     # an object array of ints is indices all the same
     assert triples(rt.Ratings(np.array([1, 0], dtype=object), [0, 0], [1, 2])) == [
-        (0, 0, 2.0), (1, 0, 1.0)]
+        (0, 0, 2.0),
+        (1, 0, 1.0),
+    ]
 
 
 def test_huge_index_spaces_do_not_overflow_the_duplicate_check():
@@ -688,8 +775,11 @@ def test_empty_and_out_of_range_selections_are_refused_naming_index():
         r.subset(np.array([], dtype=np.int64))
     with pytest.raises(ValueError, match="index is an all-False mask: it selects no ratings"):
         r.subset(r.values > 10)
-    with pytest.raises(ValueError, match=r"index has 2 positions out of range for 3 ratings "
-                                         r"\(first: 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"index has 2 positions out of range for 3 ratings "
+        r"\(first: 3\)",
+    ):
         r.subset([3, 0, -4])
     with pytest.raises(ValueError, match=r"index must be 1-D; got an array of shape \(\)"):
         r.subset(1)
@@ -702,13 +792,17 @@ def test_empty_and_out_of_range_selections_are_refused_naming_index():
 
 def test_from_pandas_column_labels_of_any_hashable_kind():
     pd = pytest.importorskip("pandas")
-    df = pd.DataFrame([[1, 10, 4.0], [2, 10, 5.0]],
-                      columns=pd.MultiIndex.from_tuples([("id", "u"), ("id", "i"), ("r", "")]))
+    df = pd.DataFrame(
+        [[1, 10, 4.0], [2, 10, 5.0]],
+        columns=pd.MultiIndex.from_tuples([("id", "u"), ("id", "i"), ("r", "")]),
+    )
     r = rt.Ratings.from_pandas(df, user=("id", "u"), item=("id", "i"), rating=("r", ""))
     assert raw_triples(r) == [(1, 10, 4.0), (2, 10, 5.0)]
     numbered = pd.DataFrame({0: ["a", "b"], 1: ["x", "x"], 2: [1.0, 2.0]})
     assert raw_triples(rt.Ratings.from_pandas(numbered, user=0, item=1, rating=2)) == [
-        ("a", "x", 1.0), ("b", "x", 2.0)]
+        ("a", "x", 1.0),
+        ("b", "x", 2.0),
+    ]
     with pytest.raises(ValueError, match=r"user=\[0, 1\] is not a column of df"):
         rt.Ratings.from_pandas(numbered, user=[0, 1], item=1, rating=2)
 
@@ -720,8 +814,9 @@ def test_merging_is_the_same_in_small_and_huge_index_spaces(policy):
     users, items = rng.integers(0, 6, size=80), rng.integers(0, 5, size=80)
     values, stamps = rng.integers(1, 6, size=80), rng.permutation(80)
     small = rt.Ratings(users, items, values, timestamps=stamps, duplicates=policy)
-    huge = rt.Ratings(users, items, values, n_users=2**40, n_items=2**30, timestamps=stamps,
-                      duplicates=policy)
+    huge = rt.Ratings(
+        users, items, values, n_users=2**40, n_items=2**30, timestamps=stamps, duplicates=policy
+    )
     for name in ("users", "items", "values", "timestamps"):
         np.testing.assert_array_equal(getattr(huge, name), getattr(small, name))
     # and both match a dict built in input order (first occurrence fixes the order)

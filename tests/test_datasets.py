@@ -110,7 +110,10 @@ def expected_refusal(home: Path) -> str:
     """The parts the message must contain: the file, the official checksum, the fix."""
     path = home / "ml-100k" / "u.data"
     official = "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490"
-    return rf"(?s){re.escape(str(path))}.*corrupted or truncated.*{official}.*Delete .*download a fresh copy"
+    return (
+        rf"(?s){re.escape(str(path))}.*corrupted or truncated.*{official}"
+        r".*Delete .*download a fresh copy"
+    )
 
 
 def test_a_copy_of_u_data_with_one_byte_changed_is_refused(movielens_copy, no_download):

@@ -24,7 +24,7 @@ def reference_split_rhat(draws):
     chains = []
     for chain in draws:
         half = len(chain) // 2
-        chains += [chain[:half], chain[len(chain) - half:]]
+        chains += [chain[:half], chain[len(chain) - half :]]
     m, n = len(chains), len(chains[0])
     means = [sum(c) / n for c in chains]
     grand = sum(means) / m
@@ -35,7 +35,9 @@ def reference_split_rhat(draws):
 
 def test_split_rhat_matches_the_formula_written_out():
     rng = np.random.default_rng(0)
-    draws = rng.normal(size=(3, 11)) + np.array([[0.0], [0.3], [-0.2]])  # odd length: middle dropped
+    draws = rng.normal(size=(3, 11)) + np.array(
+        [[0.0], [0.3], [-0.2]]
+    )  # odd length: middle dropped
     assert dg.split_rhat(draws) == pytest.approx(reference_split_rhat(draws), rel=1e-12)
 
 
@@ -111,8 +113,9 @@ def test_trailing_axes_are_diagnosed_independently():
     for a in range(2):
         for b in range(3):
             assert r[a, b] == pytest.approx(dg.rhat(draws[:, :, a, b]), rel=1e-12)
-            assert dg.ess_bulk(draws)[a, b] == pytest.approx(dg.ess_bulk(draws[:, :, a, b]),
-                                                             rel=1e-12)
+            assert dg.ess_bulk(draws)[a, b] == pytest.approx(
+                dg.ess_bulk(draws[:, :, a, b]), rel=1e-12
+            )
     assert r[1, 2] > 1.5 and np.all(np.delete(r.ravel(), 5) < 1.05)
 
 

@@ -85,7 +85,10 @@ def test_check_gradient_rejects_a_gradient_of_the_wrong_shape():
 
 
 def test_check_gradient_rejects_non_finite_values_and_bad_settings():
-    with np.errstate(divide="ignore", invalid="ignore"), pytest.raises(ValueError, match="not finite"):
+    with (
+        np.errstate(divide="ignore", invalid="ignore"),
+        pytest.raises(ValueError, match="not finite"),
+    ):
         check_gradient(lambda z: float(np.sum(np.log(z))), lambda z: 1 / z, np.array([1.0, 0.0]))
     f, grad, x = quadratic()
     with pytest.raises(ValueError, match="eps"):
@@ -96,5 +99,7 @@ def test_check_gradient_rejects_non_finite_values_and_bad_settings():
 
 def test_zero_gradients_are_compared_against_the_floor():
     # a function that does not depend on x[1]: both gradients are exactly 0 there
-    err = check_gradient(lambda z: float(z[0] ** 2), lambda z: np.array([2 * z[0], 0.0]), np.array([1.5, 7.0]))
+    err = check_gradient(
+        lambda z: float(z[0] ** 2), lambda z: np.array([2 * z[0], 0.0]), np.array([1.5, 7.0])
+    )
     assert err < 1e-8

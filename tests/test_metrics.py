@@ -33,8 +33,12 @@ def test_rmse_and_mae_against_numpy_formulas():
     for n in (1, 7, 1000):
         y_true, y_pred = rng.normal(size=n), rng.normal(size=n)
         # the RMSE is the Euclidean norm of the error vector over sqrt(n)
-        assert rmse(y_true, y_pred) == pytest.approx(np.linalg.norm(y_true - y_pred) / np.sqrt(n), rel=1e-12)
-        assert mae(y_true, y_pred) == pytest.approx(np.linalg.norm(y_true - y_pred, ord=1) / n, rel=1e-12)
+        assert rmse(y_true, y_pred) == pytest.approx(
+            np.linalg.norm(y_true - y_pred) / np.sqrt(n), rel=1e-12
+        )
+        assert mae(y_true, y_pred) == pytest.approx(
+            np.linalg.norm(y_true - y_pred, ord=1) / n, rel=1e-12
+        )
         # RMSE >= MAE (power-mean inequality)
         assert rmse(y_true, y_pred) >= mae(y_true, y_pred)
 
@@ -106,13 +110,17 @@ def hand_expected(k, threshold):
         # user 1: top [4, 3, 2], hits [0, 1, 0], relevant {3}
         #   P = 1/3, R = 1, DCG = 1/log2(3), ideal (1 hit) = 1, AP = (1/2) / 1 = 1/2
         # user 3: top [0, 2, 3], no hit: all four are 0
-        return dict(precision=(2 / 3 + 1 / 3 + 0) / 3, recall=(2 / 3 + 1 + 0) / 3,
-                    ndcg=(1.5 / (1 + 1 / L3 + 0.5) + 1 / L3 + 0) / 3, map=(5 / 9 + 1 / 2 + 0) / 3,
-                    n_users=3)
+        return dict(
+            precision=(2 / 3 + 1 / 3 + 0) / 3,
+            recall=(2 / 3 + 1 + 0) / 3,
+            ndcg=(1.5 / (1 + 1 / L3 + 0.5) + 1 / L3 + 0) / 3,
+            map=(5 / 9 + 1 / 2 + 0) / 3,
+            n_users=3,
+        )
     if k == 3 and threshold == 4:
         # only user 0 has an item rated >= 4 in test: relevant {2, 5}
-        #   top [2, 3, 5], hits [1, 0, 1]: P = 2/3, R = 2/2, DCG = 1.5, ideal (2 hits) = 1 + 1/log2(3),
-        #   AP = (1 + 2/3) / min(3, 2) = 5/6
+        #   top [2, 3, 5], hits [1, 0, 1]: P = 2/3, R = 2/2, DCG = 1.5,
+        #   ideal (2 hits) = 1 + 1/log2(3), AP = (1 + 2/3) / min(3, 2) = 5/6
         return dict(precision=2 / 3, recall=1.0, ndcg=1.5 / (1 + 1 / L3), map=5 / 6, n_users=1)
     if k == 10 and threshold is None:
         # fewer candidates than k: the lists are shorter, precision still divides by 10
@@ -120,9 +128,13 @@ def hand_expected(k, threshold):
         #   DCG = 1 + 1/2 + 1/log2(5), ideal = 1 + 1/log2(3) + 1/2, AP = (1 + 2/3 + 3/4) / 3 = 29/36
         # user 1: top [4, 3, 2, 1, 0], hit at rank 2: P = 1/10, R = 1, NDCG = 1/log2(3), AP = 1/2
         # user 3: top [0, 2, 3, 4, 5], hit at rank 4: P = 1/10, R = 1, NDCG = 1/log2(5), AP = 1/4
-        return dict(precision=(3 / 10 + 1 / 10 + 1 / 10) / 3, recall=1.0,
-                    ndcg=((1.5 + 1 / log2(5)) / (1.5 + 1 / L3) + 1 / L3 + 1 / log2(5)) / 3,
-                    map=(29 / 36 + 1 / 2 + 1 / 4) / 3, n_users=3)
+        return dict(
+            precision=(3 / 10 + 1 / 10 + 1 / 10) / 3,
+            recall=1.0,
+            ndcg=((1.5 + 1 / log2(5)) / (1.5 + 1 / L3) + 1 / L3 + 1 / log2(5)) / 3,
+            map=(29 / 36 + 1 / 2 + 1 / 4) / 3,
+            n_users=3,
+        )
     if k == 1 and threshold is None:
         # user 0: top [2], a hit: P = 1, R = 1/3, NDCG = 1 (ideal: 1 hit), AP = 1 / min(1, 3) = 1
         # users 1 and 3: top [4] and [0], misses
@@ -139,10 +151,18 @@ def test_ranking_metrics_on_a_case_worked_out_by_hand(k, threshold):
     for name in ("precision", "recall", "ndcg", "map"):
         assert got[name] == pytest.approx(expected[name], rel=1e-12), name
     # each single-metric function gives the same number
-    assert precision_at_k(model, HAND_TRAIN, HAND_TEST, k, threshold) == pytest.approx(expected["precision"], rel=1e-12)
-    assert recall_at_k(model, HAND_TRAIN, HAND_TEST, k, threshold) == pytest.approx(expected["recall"], rel=1e-12)
-    assert ndcg_at_k(model, HAND_TRAIN, HAND_TEST, k, threshold) == pytest.approx(expected["ndcg"], rel=1e-12)
-    assert map_at_k(model, HAND_TRAIN, HAND_TEST, k, threshold) == pytest.approx(expected["map"], rel=1e-12)
+    assert precision_at_k(model, HAND_TRAIN, HAND_TEST, k, threshold) == pytest.approx(
+        expected["precision"], rel=1e-12
+    )
+    assert recall_at_k(model, HAND_TRAIN, HAND_TEST, k, threshold) == pytest.approx(
+        expected["recall"], rel=1e-12
+    )
+    assert ndcg_at_k(model, HAND_TRAIN, HAND_TEST, k, threshold) == pytest.approx(
+        expected["ndcg"], rel=1e-12
+    )
+    assert map_at_k(model, HAND_TRAIN, HAND_TEST, k, threshold) == pytest.approx(
+        expected["map"], rel=1e-12
+    )
 
 
 def test_ranking_metrics_ask_for_k_items_excluding_each_users_training_items():
@@ -187,7 +207,9 @@ def reference_metrics(scores, train, test, k, threshold=None):
                 ap += found / rank
         per_user.append((precision, recall, dcg / idcg, ap / min(k, n_rel)))
     means = np.mean(per_user, axis=0)
-    return dict(precision=means[0], recall=means[1], ndcg=means[2], map=means[3], n_users=len(per_user))
+    return dict(
+        precision=means[0], recall=means[1], ndcg=means[2], map=means[3], n_users=len(per_user)
+    )
 
 
 def random_instance(seed, n_users=15, n_items=12):
@@ -215,7 +237,9 @@ def random_instance(seed, n_users=15, n_items=12):
 @pytest.mark.parametrize("threshold", [None, 4])
 def test_ranking_metrics_match_a_naive_reference_on_random_data(seed, k, threshold):
     train, test, scores = random_instance(seed)
-    got = ranking_metrics(table_model(scores, train), train, test, k=k, relevance_threshold=threshold)
+    got = ranking_metrics(
+        table_model(scores, train), train, test, k=k, relevance_threshold=threshold
+    )
     expected = reference_metrics(scores, train, test, k, threshold)
     # users without any relevant item are left out of the average
     assert got["n_users"] == expected["n_users"] < train.n_users

@@ -26,7 +26,9 @@ def objective_terms(model, ratings):
     s = model.settings_
     wu = regularization_weights(ratings.user_counts(), s["reg_exponent"])
     wv = regularization_weights(ratings.item_counts(), s["reg_exponent"])
-    kw = dict(reg_u=s["reg"], reg_v=s["reg_item"], mean=model.offset_, user_weights=wu, item_weights=wv)
+    kw = dict(
+        reg_u=s["reg"], reg_v=s["reg_item"], mean=model.offset_, user_weights=wu, item_weights=wv
+    )
     if model.biased:
         kw.update(user_bias=model.user_bias_, item_bias=model.item_bias_, reg_bias=s["reg_bias"])
     return kw
@@ -34,7 +36,9 @@ def objective_terms(model, ratings):
 
 def objective_of(model, ratings):
     """J of a fitted model, recomputed from scratch with objectives.mf_loss."""
-    return mf_loss(model.user_factors_, model.item_factors_, ratings, **objective_terms(model, ratings))
+    return mf_loss(
+        model.user_factors_, model.item_factors_, ratings, **objective_terms(model, ratings)
+    )
 
 
 ALS_VARIANTS = [
@@ -88,16 +92,30 @@ def naive_sgd(ratings, d, lr, reg, reg_bias, n_epochs, init_std, seed, biased, r
             shrink_v = max(ni[j], 1) ** reg_exponent / max(ni[j], 1)
             e = y - mu - U[i] @ V[j] - (b[i] + c[j] if biased else 0.0)
             if biased:
-                b[i], c[j] = b[i] + lr * (e - reg_bias * shrink_u * b[i]), c[j] + lr * (e - reg_bias * shrink_v * c[j])
-            U[i], V[j] = U[i] + lr * (e * V[j] - reg * shrink_u * U[i]), V[j] + lr * (e * U[i] - reg * shrink_v * V[j])
+                b[i], c[j] = (
+                    b[i] + lr * (e - reg_bias * shrink_u * b[i]),
+                    c[j] + lr * (e - reg_bias * shrink_v * c[j]),
+                )
+            U[i], V[j] = (
+                U[i] + lr * (e * V[j] - reg * shrink_u * U[i]),
+                V[j] + lr * (e * U[i] - reg * shrink_v * V[j]),
+            )
     return U, V, b, c
 
 
 @pytest.mark.parametrize("biased,reg_exponent", [(True, 1.0), (False, 0.0), (True, 0.5)])
 def test_sgd_with_batch_size_one_is_textbook_sgd(biased, reg_exponent):
     r = small_ratings(seed=3, m=12, n=15)
-    kw = dict(n_factors=2, lr=0.03, reg=0.1, reg_bias=0.2, n_epochs=3, init_std=0.3, biased=biased,
-              reg_exponent=reg_exponent)
+    kw = dict(
+        n_factors=2,
+        lr=0.03,
+        reg=0.1,
+        reg_bias=0.2,
+        n_epochs=3,
+        init_std=0.3,
+        biased=biased,
+        reg_exponent=reg_exponent,
+    )
     model = MatrixFactorization(solver="sgd", batch_size=1, random_state=7, **kw).fit(r)
     U, V, b, c = naive_sgd(r, 2, 0.03, 0.1, 0.2, 3, 0.3, 7, biased, reg_exponent)
     np.testing.assert_allclose(model.user_factors_, U, rtol=1e-12, atol=1e-12)
@@ -110,7 +128,9 @@ def test_sgd_with_batch_size_one_is_textbook_sgd(biased, reg_exponent):
 def test_sgd_and_gd_decrease_the_objective_they_report():
     r = small_ratings(seed=4)
     for solver, kw in (("sgd", dict(lr=0.01, batch_size=8)), ("gd", dict(lr=2e-3))):
-        model = MatrixFactorization(solver=solver, n_factors=3, n_epochs=30, random_state=0, **kw).fit(r)
+        model = MatrixFactorization(
+            solver=solver, n_factors=3, n_epochs=30, random_state=0, **kw
+        ).fit(r)
         assert model.history_[-1] == pytest.approx(objective_of(model, r), rel=1e-12)
         assert model.history_[-1] < 0.9 * model.history_[0]
     # full-batch GD with a small step is a descent method: monotone
@@ -133,9 +153,9 @@ def test_gd_step_is_minus_lr_times_the_gradient():
 def test_divergence_stops_with_an_error_naming_the_learning_rate(solver):
     r = small_ratings(seed=6)
     model = MatrixFactorization(solver=solver, lr=5.0, n_factors=3, n_epochs=50, random_state=0)
-    with np.errstate(all="raise"):  # no floating-point warning may escape either
-        with pytest.raises(RuntimeError, match=r"lr=5\.0 is too large"):
-            model.fit(r)
+    # no floating-point warning may escape either
+    with np.errstate(all="raise"), pytest.raises(RuntimeError, match=r"lr=5\.0 is too large"):
+        model.fit(r)
 
 
 @pytest.mark.parametrize("solver", ["als", "sgd", "gd"])
@@ -159,8 +179,13 @@ def test_rows_without_ratings_fall_back(solver):
     lo, hi = r.values.min(), r.values.max()
     # unknown user: mu + item bias; unknown item: mu + user bias; index beyond the space: same
     pred = model.predict([3, 0, 3, 500, 0], [0, 5, 5, 0, 900])
-    expected = [mu + model.item_bias_[0], mu + model.user_bias_[0], mu, mu + model.item_bias_[0],
-                mu + model.user_bias_[0]]
+    expected = [
+        mu + model.item_bias_[0],
+        mu + model.user_bias_[0],
+        mu,
+        mu + model.item_bias_[0],
+        mu + model.user_bias_[0],
+    ]
     np.testing.assert_allclose(pred, np.clip(expected, lo, hi))
 
 
@@ -172,8 +197,9 @@ def test_unbiased_fallback_is_the_global_mean():
 
 def test_predictions_are_clipped_and_scores_are_not():
     r = small_ratings(seed=10)
-    model = MatrixFactorization(solver="als", n_factors=8, reg=1e-3, reg_exponent=0.0, n_epochs=10,
-                                random_state=0).fit(r)
+    model = MatrixFactorization(
+        solver="als", n_factors=8, reg=1e-3, reg_exponent=0.0, n_epochs=10, random_state=0
+    ).fit(r)
     users = np.repeat(np.arange(r.n_users), r.n_items)
     items = np.tile(np.arange(r.n_items), r.n_users)
     pred = model.predict(users, items)
@@ -187,16 +213,22 @@ def test_recommend_and_similar_items_against_brute_force():
     model = MatrixFactorization(solver="als", n_factors=4, n_epochs=5, random_state=0).fit(r)
     user = 0
     seen = set(r.items[r.users == user])
-    scores = {j: model._predict_unclipped(np.array([user]), np.array([j]))[0]
-              for j in range(r.n_items) if j not in seen}
+    scores = {
+        j: model._predict_unclipped(np.array([user]), np.array([j]))[0]
+        for j in range(r.n_items)
+        if j not in seen
+    }
     brute = sorted(scores, key=lambda j: (-scores[j], j))[:7]
     assert list(model.recommend(user, k=7)[0]) == brute
     everything = model.recommend(user, k=7, exclude_seen=False)[0]
     assert len(everything) == 7 and set(everything) >= set()  # allowed to include seen items
     V = model.item_factors_
     item = 1
-    cos = {j: V[j] @ V[item] / (np.linalg.norm(V[j]) * np.linalg.norm(V[item]))
-           for j in range(r.n_items) if j != item and r.item_counts()[j] > 0}
+    cos = {
+        j: V[j] @ V[item] / (np.linalg.norm(V[j]) * np.linalg.norm(V[item]))
+        for j in range(r.n_items)
+        if j != item and r.item_counts()[j] > 0
+    }
     assert list(model.similar_items(item, k=5)[0]) == sorted(cos, key=lambda j: (-cos[j], j))[:5]
     with pytest.raises(ValueError, match="item 5 has no training ratings"):
         model.similar_items(5)
@@ -233,7 +265,11 @@ def test_settings_take_solver_defaults_and_reject_bad_values():
                 assert model.settings_[name] == value
         assert model.n_factors is None  # the attribute keeps what was given
     bad = [
-        (dict(solver="newton"), ValueError, "solver must be one of 'als', 'sgd', 'gd'; got 'newton'"),
+        (
+            dict(solver="newton"),
+            ValueError,
+            "solver must be one of 'als', 'sgd', 'gd'; got 'newton'",
+        ),
         (dict(n_factors=0), ValueError, r"n_factors must be an int in \[1, inf\) or None; got 0"),
         (dict(n_factors=2.5), TypeError, "n_factors must be an int"),
         (dict(reg=-1.0), ValueError, r"reg must be a finite real number in \[0, inf\)"),
@@ -254,10 +290,19 @@ def test_settings_take_solver_defaults_and_reject_bad_values():
 
 
 def test_als_recovers_a_low_rank_model():
-    data = rt.datasets.make_synthetic(300, 400, n_factors=3, density=0.15, sigma=0.3, random_state=0)
+    data = rt.datasets.make_synthetic(
+        300, 400, n_factors=3, density=0.15, sigma=0.3, random_state=0
+    )
     train, test = rt.model_selection.train_test_split(data.ratings, 0.2, random_state=0)
-    model = MatrixFactorization(solver="als", n_factors=3, reg=0.5, reg_exponent=0.0, biased=False,
-                                n_epochs=30, random_state=0).fit(train)
+    model = MatrixFactorization(
+        solver="als",
+        n_factors=3,
+        reg=0.5,
+        reg_exponent=0.0,
+        biased=False,
+        n_epochs=30,
+        random_state=0,
+    ).fit(train)
     err = rt.metrics.rmse(test.values, model.predict(test.users, test.items))
     # noise alone costs sigma = 0.3; the signal U V^T has variance d = 3, so a model that
     # had not found the structure would be far above (global mean: about sqrt(3.09) = 1.76)

@@ -1,5 +1,7 @@
 """Splits, cross-validation and grid search."""
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
@@ -95,7 +97,7 @@ def test_kfold_puts_every_rating_in_exactly_one_test_fold(small_ratings, n_split
     times_in_test = np.zeros(len(r), dtype=int)
     sizes = []
     for train, test in kfold(r, n_splits=n_splits, random_state=3):
-        p_train, p_test = assert_partition(train, test, r)  # train is the complement
+        _p_train, p_test = assert_partition(train, test, r)  # train is the complement
         times_in_test[p_test] += 1
         sizes.append(len(test))
     assert len(sizes) == n_splits
@@ -126,8 +128,14 @@ def varied_counts(seed=0, n_users=25, n_items=30):
         items += chosen.tolist()
     perm = rng.permutation(len(users))
     stamps = rng.integers(0, 10**6, size=len(users))  # may repeat across users, rarely within one
-    return rt.Ratings(np.array(users)[perm], np.array(items)[perm], rng.integers(1, 6, len(users))[perm],
-                      n_users=n_users, n_items=n_items, timestamps=stamps)
+    return rt.Ratings(
+        np.array(users)[perm],
+        np.array(items)[perm],
+        rng.integers(1, 6, len(users))[perm],
+        n_users=n_users,
+        n_items=n_items,
+        timestamps=stamps,
+    )
 
 
 @pytest.mark.parametrize("k", [1, 3])
@@ -162,11 +170,15 @@ def test_leave_k_out_latest_holds_out_the_most_recent_ratings():
 def test_leave_k_out_latest_with_ties_holds_out_no_older_rating():
     # user 0: times 5, 9, 9, 9, 1 -> two of the three 9s are held out (chosen at random);
     # user 1: times 3, 4, 2 -> 4 and 3
-    r = rt.Ratings([0, 0, 0, 0, 0, 1, 1, 1], [0, 1, 2, 3, 4, 0, 1, 2], [1, 2, 3, 4, 5, 1, 2, 3],
-                   timestamps=[5, 9, 9, 9, 1, 3, 4, 2])
+    r = rt.Ratings(
+        [0, 0, 0, 0, 0, 1, 1, 1],
+        [0, 1, 2, 3, 4, 0, 1, 2],
+        [1, 2, 3, 4, 5, 1, 2, 3],
+        timestamps=[5, 9, 9, 9, 1, 3, 4, 2],
+    )
     seen = set()
     for seed in range(20):
-        train, test = leave_k_out(r, k=2, random_state=seed, latest=True)
+        _train, test = leave_k_out(r, k=2, random_state=seed, latest=True)
         mine = test.users == 0
         assert mine.sum() == 2 and np.all(test.timestamps[mine] == 9)
         assert sorted(test.timestamps[~mine].tolist()) == [3, 4]
@@ -221,8 +233,11 @@ def test_baseline_falls_back_for_users_and_items_missing_from_the_train_split(ma
     assert (cold_u & ~cold_i).any() and (~cold_u & cold_i).any()
     mu = train.values.mean()
     # the documented fallback: global mean plus whichever bias is known
-    expected = (mu + np.where(cold_u, 0.0, model.user_bias_[test.users])
-                + np.where(cold_i, 0.0, model.item_bias_[test.items]))
+    expected = (
+        mu
+        + np.where(cold_u, 0.0, model.user_bias_[test.users])
+        + np.where(cold_i, 0.0, model.item_bias_[test.items])
+    )
     expected = np.clip(expected, train.values.min(), train.values.max())
     np.testing.assert_allclose(model.predict(test.users, test.items), expected, rtol=0, atol=1e-12)
     # the pairs where both sides are cold get the global mean alone
@@ -233,20 +248,25 @@ def test_baseline_falls_back_for_users_and_items_missing_from_the_train_split(ma
 
 def test_temporal_split_users_appearing_only_later_are_predicted_with_the_fallback():
     # user 2 and item 3 rate/are rated only in the last (test) period
-    r = rt.Ratings([0, 0, 1, 1, 2, 0], [0, 1, 1, 2, 0, 3], [5, 3, 4, 2, 1, 4],
-                   timestamps=[1, 2, 3, 4, 10, 11])
+    r = rt.Ratings(
+        [0, 0, 1, 1, 2, 0], [0, 1, 1, 2, 0, 3], [5, 3, 4, 2, 1, 4], timestamps=[1, 2, 3, 4, 10, 11]
+    )
     train, test = temporal_split(r, test_size=2 / 6)
     model = Baseline(reg_user=1.0, reg_item=1.0).fit(train)
     mu = np.mean([5, 3, 4, 2])
     pred = model.predict(test.users, test.items)  # (2, 0) and (0, 3)
-    np.testing.assert_allclose(pred, [mu + model.item_bias_[0], mu + model.user_bias_[0]], atol=1e-12)
+    np.testing.assert_allclose(
+        pred, [mu + model.item_bias_[0], mu + model.user_bias_[0]], atol=1e-12
+    )
 
 
 # --------------------------------------------------------------- cross_validate
 def test_cross_validate_matches_fitting_each_fold_by_hand(small_ratings):
     r = small_ratings
     template = Baseline(reg_user=2.0, reg_item=4.0, n_epochs=5)
-    scores = cross_validate(template, r, cv=4, metrics=("rmse", "mae", "precision@5"), random_state=3)
+    scores = cross_validate(
+        template, r, cv=4, metrics=("rmse", "mae", "precision@5"), random_state=3
+    )
     assert set(scores) == {"test_rmse", "test_mae", "test_precision@5", "fit_time", "predict_time"}
     by_hand = {"rmse": [], "mae": [], "precision@5": []}
     for train, test in kfold(r, 4, random_state=3):
@@ -267,7 +287,9 @@ def test_cross_validate_accepts_explicit_splits(small_ratings):
     r = small_ratings
     splits = [train_test_split(r, 0.2, random_state=s) for s in (10, 11, 12)]
     scores = cross_validate(GlobalMean(), r, cv=splits, metrics=["rmse"])
-    expected = [np.sqrt(np.mean((test.values - train.values.mean()) ** 2)) for train, test in splits]
+    expected = [
+        np.sqrt(np.mean((test.values - train.values.mean()) ** 2)) for train, test in splits
+    ]
     np.testing.assert_allclose(scores["test_rmse"], expected, rtol=1e-12)
     # a generator of splits works too
     gen_scores = cross_validate(GlobalMean(), r, cv=(s for s in splits), metrics=["rmse"])
@@ -276,7 +298,9 @@ def test_cross_validate_accepts_explicit_splits(small_ratings):
 
 def test_cross_validate_ranking_only_never_asks_for_rating_predictions(small_ratings):
     # Popularity.predict raises, so this passes only if no rating prediction is made
-    scores = cross_validate(rt.models.Popularity(), small_ratings, cv=3, metrics=["ndcg@10"], random_state=0)
+    scores = cross_validate(
+        rt.models.Popularity(), small_ratings, cv=3, metrics=["ndcg@10"], random_state=0
+    )
     assert np.all(scores["predict_time"] >= 0)
     assert np.all((scores["test_ndcg@10"] >= 0) & (scores["test_ndcg@10"] <= 1))
 
@@ -302,8 +326,8 @@ def test_cross_validate_rejects_bad_arguments(small_ratings, kwargs, error, matc
 class RecordingBaseline(Baseline):
     """A Baseline that records every rating it is fitted on and every pair it scores."""
 
-    fitted_keys: list = []
-    scored_pairs: list = []
+    fitted_keys: ClassVar[list] = []
+    scored_pairs: ClassVar[list] = []
 
     def fit(self, ratings):
         RecordingBaseline.fitted_keys.append(keys(ratings))
@@ -314,8 +338,10 @@ class RecordingBaseline(Baseline):
         return super().predict(users, items)
 
 
-def test_grid_search_picks_the_best_mean_cv_score_and_sees_only_its_data(small_ratings, monkeypatch):
-    train, held_out = train_test_split(small_ratings, 0.25, random_state=0)
+def test_grid_search_picks_the_best_mean_cv_score_and_sees_only_its_data(
+    small_ratings, monkeypatch
+):
+    train, _held_out = train_test_split(small_ratings, 0.25, random_state=0)
     monkeypatch.setattr(RecordingBaseline, "fitted_keys", [])
     monkeypatch.setattr(RecordingBaseline, "scored_pairs", [])
     grid = {"reg_user": [0.0, 3.0, 30.0], "reg_item": [0.5, 8.0]}
@@ -325,11 +351,17 @@ def test_grid_search_picks_the_best_mean_cv_score_and_sees_only_its_data(small_r
     means = {}
     for reg_user in grid["reg_user"]:
         for reg_item in grid["reg_item"]:
-            scores = cross_validate(Baseline(reg_user=reg_user, reg_item=reg_item, n_epochs=4), train,
-                                    cv=3, metrics=["rmse"], random_state=1)["test_rmse"]
+            scores = cross_validate(
+                Baseline(reg_user=reg_user, reg_item=reg_item, n_epochs=4),
+                train,
+                cv=3,
+                metrics=["rmse"],
+                random_state=1,
+            )["test_rmse"]
             means[(reg_user, reg_item)] = scores.mean()
     best = min(means, key=means.get)
-    assert sorted(means.values())[0] < sorted(means.values())[1]  # a unique winner
+    first, second = sorted(means.values())[:2]
+    assert first < second  # a unique winner
     assert result.best_params == {"reg_user": best[0], "reg_item": best[1]}
     assert result.best_score == pytest.approx(means[best], rel=1e-12)
     assert len(result.results) == 6
@@ -377,13 +409,25 @@ def test_grid_search_rejects_bad_grids(small_ratings, grid, error, match):
 
 def test_cross_validate_passes_the_relevance_threshold_and_returns_the_models(small_ratings):
     splits = list(kfold(small_ratings, 3, random_state=0))
-    scores = cross_validate(rt.models.Baseline(), small_ratings, cv=splits, metrics=["precision@5", "rmse"],
-                            relevance_threshold=4, return_models=True)
+    scores = cross_validate(
+        rt.models.Baseline(),
+        small_ratings,
+        cv=splits,
+        metrics=["precision@5", "rmse"],
+        relevance_threshold=4,
+        return_models=True,
+    )
     assert len(scores["models"]) == 3
     for (train, test), model, value in zip(splits, scores["models"], scores["test_precision@5"]):
         # the returned models are fitted on their folds, and the threshold reached the metric
-        assert model.n_users_ == train.n_users and np.array_equal(model.user_counts_, train.user_counts())
-        assert value == pytest.approx(rt.metrics.precision_at_k(model, train, test, 5, relevance_threshold=4))
-    unthresholded = cross_validate(rt.models.Baseline(), small_ratings, cv=splits, metrics=["precision@5"])
+        assert model.n_users_ == train.n_users and np.array_equal(
+            model.user_counts_, train.user_counts()
+        )
+        assert value == pytest.approx(
+            rt.metrics.precision_at_k(model, train, test, 5, relevance_threshold=4)
+        )
+    unthresholded = cross_validate(
+        rt.models.Baseline(), small_ratings, cv=splits, metrics=["precision@5"]
+    )
     assert "models" not in unthresholded
     assert not np.allclose(unthresholded["test_precision@5"], scores["test_precision@5"])

@@ -39,12 +39,16 @@ def make_problem(m, n, d, density, seed):
     return ratings, params
 
 
-def naive_loss(U, V, ratings, reg_u, reg_v, mean=0.0, b=None, c=None, reg_bias=0.0, wu=None, wv=None):
-    """The loss by a double loop over every (i, j), adding a data term only when (i, j) is in Omega."""
+def naive_loss(
+    U, V, ratings, reg_u, reg_v, mean=0.0, b=None, c=None, reg_bias=0.0, wu=None, wv=None
+):
+    """The loss by a double loop over all (i, j), with a data term only when (i, j) is in Omega."""
     m, n = ratings.n_users, ratings.n_items
     wu = np.ones(m) if wu is None else wu
     wv = np.ones(n) if wv is None else wv
-    observed = {(int(i), int(j)): float(r) for i, j, r in zip(ratings.users, ratings.items, ratings.values)}
+    observed = {
+        (int(i), int(j)): float(r) for i, j, r in zip(ratings.users, ratings.items, ratings.values)
+    }
     loss = 0.0
     for i in range(m):
         for j in range(n):
@@ -64,7 +68,9 @@ def naive_loss(U, V, ratings, reg_u, reg_v, mean=0.0, b=None, c=None, reg_bias=0
     return loss
 
 
-def naive_gradients(U, V, ratings, reg_u, reg_v, mean=0.0, b=None, c=None, reg_bias=0.0, wu=None, wv=None):
+def naive_gradients(
+    U, V, ratings, reg_u, reg_v, mean=0.0, b=None, c=None, reg_bias=0.0, wu=None, wv=None
+):
     """dL/dU_i = -2 sum_{j in Omega_i} e_ij V_j + 2 lambda_U w_i U_i (and twins), by loops."""
     m, n = ratings.n_users, ratings.n_items
     wu = np.ones(m) if wu is None else wu
@@ -140,7 +146,9 @@ def test_gradients_pass_the_finite_difference_check(shape, variant):
 
     def grad(theta):
         U, V, bias = unpack(theta)
-        return np.concatenate([g.ravel() for g in mf_gradients(U, V, ratings, 0.3, 0.7, **bias, **rest)])
+        return np.concatenate(
+            [g.ravel() for g in mf_gradients(U, V, ratings, 0.3, 0.7, **bias, **rest)]
+        )
 
     parts = [p["U"].ravel(), p["V"].ravel()] + ([p["b"], p["c"]] if biased else [])
     theta = np.concatenate(parts)
@@ -167,8 +175,13 @@ def test_adding_a_rating_adds_exactly_its_squared_error():
     U, V = p["U"], p["V"]
     i, j, value = 1, 2, 4.0  # user 1 and item 2 had no rating
     assert not np.any((ratings.users == i) & (ratings.items == j))
-    more = rt.Ratings(np.append(ratings.users, i), np.append(ratings.items, j), np.append(ratings.values, value),
-                      n_users=ratings.n_users, n_items=ratings.n_items)
+    more = rt.Ratings(
+        np.append(ratings.users, i),
+        np.append(ratings.items, j),
+        np.append(ratings.values, value),
+        n_users=ratings.n_users,
+        n_items=ratings.n_items,
+    )
     term = (value - sum(U[i, k] * V[j, k] for k in range(3))) ** 2
     diff = mf_loss(U, V, more, 0.3, 0.7) - mf_loss(U, V, ratings, 0.3, 0.7)
     assert diff == pytest.approx(term, rel=1e-9)
@@ -182,8 +195,9 @@ def test_order_of_ratings_does_not_matter():
     ratings, p = make_problem(12, 20, 3, 0.3, seed=8)
     perm = np.random.default_rng(0).permutation(len(ratings))
     shuffled = ratings.subset(perm)
-    assert mf_loss(p["U"], p["V"], shuffled, 0.3, 0.7) == pytest.approx(mf_loss(p["U"], p["V"], ratings, 0.3, 0.7),
-                                                                          rel=1e-12)
+    assert mf_loss(p["U"], p["V"], shuffled, 0.3, 0.7) == pytest.approx(
+        mf_loss(p["U"], p["V"], ratings, 0.3, 0.7), rel=1e-12
+    )
 
 
 def test_regularization_weights():
@@ -210,13 +224,18 @@ def test_pmf_log_posterior_is_a_sum_of_gaussian_log_densities(shape):
     ratings, p = make_problem(*shape, seed=200 + sum(shape[:3]))
     U, V = p["U"], p["V"]
     sigma, sigma_u, sigma_v = 0.9, 1.4, 0.6
-    log_lik = sum(scipy.stats.norm.logpdf(r, loc=U[i] @ V[j], scale=sigma)
-                  for i, j, r in zip(ratings.users, ratings.items, ratings.values))
+    log_lik = sum(
+        scipy.stats.norm.logpdf(r, loc=U[i] @ V[j], scale=sigma)
+        for i, j, r in zip(ratings.users, ratings.items, ratings.values)
+    )
     # every row has a prior, rated or not; a scalar variance on a vector means covariance s^2 I
     log_prior = sum(scipy.stats.norm.logpdf(U.ravel(), scale=sigma_u)) + sum(
-        scipy.stats.norm.logpdf(V.ravel(), scale=sigma_v))
+        scipy.stats.norm.logpdf(V.ravel(), scale=sigma_v)
+    )
     expected = log_lik + log_prior
-    assert pmf_log_posterior(U, V, ratings, sigma, sigma_u, sigma_v) == pytest.approx(expected, rel=1e-9)
+    assert pmf_log_posterior(U, V, ratings, sigma, sigma_u, sigma_v) == pytest.approx(
+        expected, rel=1e-9
+    )
 
 
 def test_pmf_log_posterior_is_minus_the_scaled_mf_loss_plus_a_constant():
@@ -227,7 +246,9 @@ def test_pmf_log_posterior_is_minus_the_scaled_mf_loss_plus_a_constant():
     U2, V2 = rng.normal(size=p["U"].shape), rng.normal(size=p["V"].shape)
     s, su, sv = 0.8, 1.5, 2.5
     lam_u, lam_v = s**2 / su**2, s**2 / sv**2
-    d_post = pmf_log_posterior(U2, V2, ratings, s, su, sv) - pmf_log_posterior(p["U"], p["V"], ratings, s, su, sv)
+    d_post = pmf_log_posterior(U2, V2, ratings, s, su, sv) - pmf_log_posterior(
+        p["U"], p["V"], ratings, s, su, sv
+    )
     d_loss = mf_loss(U2, V2, ratings, lam_u, lam_v) - mf_loss(p["U"], p["V"], ratings, lam_u, lam_v)
     assert s**2 * d_post == pytest.approx(-0.5 * d_loss, rel=1e-9)
 

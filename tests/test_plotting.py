@@ -4,12 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display in tests
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-import recsys_tutorial as rt  # noqa: E402
-from recsys_tutorial import plotting  # noqa: E402
+import recsys_tutorial as rt
+from recsys_tutorial import plotting
 
 
 @pytest.fixture(autouse=True)
@@ -58,13 +58,23 @@ def test_sparsity_pattern_puts_the_most_active_user_and_item_first():
 
 
 def test_learning_curves_and_score_grid():
-    ax = plotting.plot_learning_curves({"a": [3, 2, 1], "b": [4, 3]}, x={"a": [0.1, 0.2, 0.3], "b": [1, 2]})
+    ax = plotting.plot_learning_curves(
+        {"a": [3, 2, 1], "b": [4, 3]}, x={"a": [0.1, 0.2, 0.3], "b": [1, 2]}
+    )
     assert [line.get_label() for line in ax.lines] == ["a", "b"]
     assert list(ax.lines[0].get_xdata()) == [0.1, 0.2, 0.3]
-    ax = plotting.plot_score_grid([1, 2], [10, 20, 30], np.arange(6.0).reshape(2, 3), row_label="r",
-                                  col_label="c", marks={"best": (2, 30)})
+    ax = plotting.plot_score_grid(
+        [1, 2],
+        [10, 20, 30],
+        np.arange(6.0).reshape(2, 3),
+        row_label="r",
+        col_label="c",
+        marks={"best": (2, 30)},
+    )
     assert [t.get_text() for t in ax.texts][-1] == "5.0000"
     with pytest.raises(ValueError, match="not on the grid"):
-        plotting.plot_score_grid([1], [1], [[0.0]], row_label="r", col_label="c", marks={"x": (2, 2)})
+        plotting.plot_score_grid(
+            [1], [1], [[0.0]], row_label="r", col_label="c", marks={"x": (2, 2)}
+        )
     with pytest.raises(ValueError, match="scores must have shape"):
         plotting.plot_score_grid([1, 2], [1], [[0.0]], row_label="r", col_label="c")

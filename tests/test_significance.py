@@ -111,15 +111,20 @@ def test_bootstrap_standard_error_matches_the_spread_over_fresh_test_sets():
     # bootstrap estimates from one set; with errors shared within a user, resampling single
     # ratings instead of users underestimates it (by about 25 % here), which the test shows too
     rng = np.random.default_rng(2)
-    observed = [paired_bootstrap_rmse(*synthetic_test_set(100, 20, rng, 1.0), n_resamples=2,
-                                      random_state=0).difference for _ in range(300)]
+    observed = [
+        paired_bootstrap_rmse(
+            *synthetic_test_set(100, 20, rng, 1.0), n_resamples=2, random_state=0
+        ).difference
+        for _ in range(300)
+    ]
     truth = np.std(observed, ddof=1)
     by_user, by_rating = [], []
     for seed in range(5):
         y, a, b, users = synthetic_test_set(100, 20, rng, 1.0)
         by_user.append(paired_bootstrap_rmse(y, a, b, users, 500, random_state=seed).std_error)
-        by_rating.append(paired_bootstrap_rmse(y, a, b, np.arange(y.size), 500,
-                                               random_state=seed).std_error)
+        by_rating.append(
+            paired_bootstrap_rmse(y, a, b, np.arange(y.size), 500, random_state=seed).std_error
+        )
     assert np.mean(by_user) == pytest.approx(truth, rel=0.12)
     assert np.mean(by_rating) < 0.85 * truth
 
@@ -136,8 +141,9 @@ def test_bootstrap_identical_models_and_a_clear_winner():
 def test_bootstrap_same_seed_same_result():
     y, a, b, users = synthetic_test_set(30, 3, np.random.default_rng(4))
     one = paired_bootstrap_rmse(y, a, b, users, n_resamples=100, random_state=9)
-    two = paired_bootstrap_rmse(y, a, b, users, n_resamples=100,
-                                random_state=np.random.default_rng(9))
+    two = paired_bootstrap_rmse(
+        y, a, b, users, n_resamples=100, random_state=np.random.default_rng(9)
+    )
     np.testing.assert_array_equal(one.differences, two.differences)
 
 
@@ -153,8 +159,12 @@ def test_bootstrap_same_seed_same_result():
     ],
 )
 def test_bootstrap_bad_input(kwargs, error, words):
-    args = {"y_true": np.arange(4.0), "pred_a": np.arange(4.0), "pred_b": np.ones(4),
-            "users": np.array([0, 0, 1, 2])}
+    args = {
+        "y_true": np.arange(4.0),
+        "pred_a": np.arange(4.0),
+        "pred_b": np.ones(4),
+        "users": np.array([0, 0, 1, 2]),
+    }
     args.update(kwargs)
     with pytest.raises(error, match=words):
         paired_bootstrap_rmse(**args)

@@ -92,8 +92,9 @@ def test_symbolic_loss_with_weights_equals_the_numpy_one():
     wu, wv = [2.0, 1.0, 4.0], [1.0, 3.0]
     inst = sym.mf_symbols(3, 2, 2, mask=[(0, 0), (0, 1), (1, 0)], weights=(wu, wv))
     U, V, R = random_numbers(inst, seed=5)
-    expected = rt.objectives.mf_loss(U, V, inst.to_ratings(R), 0.4, 0.9,
-                                     user_weights=np.array(wu), item_weights=np.array(wv))
+    expected = rt.objectives.mf_loss(
+        U, V, inst.to_ratings(R), 0.4, 0.9, user_weights=np.array(wu), item_weights=np.array(wv)
+    )
     got = sym.evaluate(sym.mf_loss(inst), inst.values(U, V, R, reg_u=0.4, reg_v=0.9))
     assert got == pytest.approx(expected, rel=1e-12)
 
@@ -158,8 +159,14 @@ def test_pmf_terms_equal_scipy_densities():
     U, V, R = random_numbers(inst, seed=3)
     values = inst.values(U, V, R, sigma=0.7, sigma_u=1.1, sigma_v=2.0)
     log_lik = sum(scipy.stats.norm.logpdf(R[i, j], U[i] @ V[j], 0.7) for i, j in inst.omega)
-    log_u = sum(scipy.stats.multivariate_normal.logpdf(U[i], np.zeros(2), 1.1**2 * np.eye(2)) for i in range(3))
-    log_v = sum(scipy.stats.multivariate_normal.logpdf(V[j], np.zeros(2), 2.0**2 * np.eye(2)) for j in range(2))
+    log_u = sum(
+        scipy.stats.multivariate_normal.logpdf(U[i], np.zeros(2), 1.1**2 * np.eye(2))
+        for i in range(3)
+    )
+    log_v = sum(
+        scipy.stats.multivariate_normal.logpdf(V[j], np.zeros(2), 2.0**2 * np.eye(2))
+        for j in range(2)
+    )
     assert sym.evaluate(sym.pmf_log_likelihood(inst), values) == pytest.approx(log_lik, rel=1e-12)
     got_u, got_v = sym.evaluate(sym.pmf_log_priors(inst), values)
     assert got_u == pytest.approx(log_u, rel=1e-12)
@@ -175,8 +182,11 @@ def test_map_objective_is_the_mf_loss_up_to_scale_and_constant():
     assert rest.free_symbols <= {inst.sigma, inst.sigma_u, inst.sigma_v}
     # and the constant is the one written out by hand (|Omega| = 3, m d = n d = 4)
     s, su, sv = inst.sigma, inst.sigma_u, inst.sigma_v
-    by_hand = -s**2 * (sp.Rational(3, 2) * sp.log(2 * sp.pi * s**2) + 2 * sp.log(2 * sp.pi * su**2)
-                       + 2 * sp.log(2 * sp.pi * sv**2))
+    by_hand = -(s**2) * (
+        sp.Rational(3, 2) * sp.log(2 * sp.pi * s**2)
+        + 2 * sp.log(2 * sp.pi * su**2)
+        + 2 * sp.log(2 * sp.pi * sv**2)
+    )
     assert sym.prove_equal(rest, by_hand)
 
 

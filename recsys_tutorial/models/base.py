@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -60,14 +60,18 @@ def _encode_param(name: str, value: Any) -> Any:
         return value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise ValueError(f"cannot save: hyperparameter {name}={value!r} is not a number, string, bool or None")
+    raise ValueError(
+        f"cannot save: hyperparameter {name}={value!r} is not a number, string, bool or None"
+    )
 
 
 def _decode_param(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"__generator__"}:
         state = value["__generator__"]
         bit_generator = getattr(np.random, str(state.get("bit_generator")), None)
-        if not (isinstance(bit_generator, type) and issubclass(bit_generator, np.random.BitGenerator)):
+        if not (
+            isinstance(bit_generator, type) and issubclass(bit_generator, np.random.BitGenerator)
+        ):
             raise ValueError(f"unknown bit generator {state.get('bit_generator')!r}")
         generator = np.random.Generator(bit_generator())
         generator.bit_generator.state = state
@@ -138,7 +142,7 @@ class Recommender:
     """
 
     #: what each hyperparameter may be; see :mod:`recsys_tutorial.validation`
-    _parameter_constraints: dict[str, list] = {"random_state": [RANDOM_STATE]}
+    _parameter_constraints: ClassVar[dict[str, list]] = {"random_state": [RANDOM_STATE]}
     #: attributes (beyond the common ones) that :meth:`save` stores
     _fitted_attributes: tuple[str, ...] = ()
 
@@ -152,7 +156,7 @@ class Recommender:
         """Hyperparameters, as :meth:`fit` will use them."""
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params: Any) -> "Recommender":
+    def set_params(self, **params: Any) -> Recommender:
         """Set hyperparameters (validated at the next :meth:`fit`)."""
         valid = self._param_names()
         for name, value in params.items():
@@ -161,7 +165,7 @@ class Recommender:
             setattr(self, name, value)
         return self
 
-    def clone(self) -> "Recommender":
+    def clone(self) -> Recommender:
         """A new unfitted model with the same hyperparameters."""
         return type(self)(**self.get_params())
 
@@ -183,7 +187,9 @@ class Recommender:
 
     def _validate_params(self) -> dict[str, Any]:
         """The hyperparameters checked against the declared constraints (plain Python values)."""
-        params = validate_params(type(self).__name__, self.get_params(), self._parameter_constraints)
+        params = validate_params(
+            type(self).__name__, self.get_params(), self._parameter_constraints
+        )
         self._check_params(params)
         return params
 
@@ -191,7 +197,7 @@ class Recommender:
         """Checks that involve several parameters (override; raise ``ValueError``)."""
 
     # ------------------------------------------------------------------ fit
-    def fit(self, ratings: Ratings) -> "Recommender":
+    def fit(self, ratings: Ratings) -> Recommender:
         """Learn from ``ratings``; returns ``self``."""
         params = self._validate_params()  # bad hyperparameters fail before any work
         ratings = check_ratings("ratings", ratings)
@@ -202,7 +208,10 @@ class Recommender:
         csr = ratings.to_csr()
         csr.sort_indices()
         # training items of each user, to exclude them from recommendations
-        self.seen_indptr_, self.seen_indices_ = csr.indptr.astype(np.int64), csr.indices.astype(np.int64)
+        self.seen_indptr_, self.seen_indices_ = (
+            csr.indptr.astype(np.int64),
+            csr.indices.astype(np.int64),
+        )
         self._set_counts()
         self._fit(ratings, params)
         return self
@@ -217,7 +226,9 @@ class Recommender:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "global_mean_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(ratings) first")
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit(ratings) first"
+            )
 
     def _known(self, idx: np.ndarray, counts: np.ndarray) -> np.ndarray:
         known = idx < counts.size
@@ -236,20 +247,27 @@ class Recommender:
         users = check_indices("users", users)
         items = check_indices("items", items)
         if users.size != items.size:
-            raise ValueError(f"users and items must have equal lengths; got {users.size} and {items.size}")
+            raise ValueError(
+                f"users and items must have equal lengths; got {users.size} and {items.size}"
+            )
         return np.clip(self._predict_unclipped(users, items), self.rating_min_, self.rating_max_)
 
     def _predict_unclipped(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         known_u = self._known(users, self.user_counts_)
         known_i = self._known(items, self.item_counts_)
         # unknown rows are scored as row 0 and then zeroed by the subclass via the masks
-        return self._score(np.where(known_u, users, 0), np.where(known_i, items, 0), known_u, known_i)
+        return self._score(
+            np.where(known_u, users, 0), np.where(known_i, items, 0), known_u, known_i
+        )
 
     def _score(self, users, items, known_u, known_i) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        """Unclipped scores of ``users`` (training indices) against every item, shape (len, n_items)."""
+        """Unclipped scores of ``users`` (training indices) against every item.
+
+        Shape ``(len(users), n_items)``.
+        """
         grid_users = np.repeat(users, self.n_items_)
         grid_items = np.tile(np.arange(self.n_items_), users.size)
         return self._predict_unclipped(grid_users, grid_items).reshape(users.size, self.n_items_)
@@ -286,8 +304,12 @@ class Recommender:
         """
         self._check_fitted()
         one = np.ndim(users) == 0
-        if one and (isinstance(users, (bool, np.bool_)) or not isinstance(users, (int, np.integer))):
-            raise TypeError(f"users must be an int index or an array of them; got {type(users).__name__}")
+        if one and (
+            isinstance(users, (bool, np.bool_)) or not isinstance(users, (int, np.integer))
+        ):
+            raise TypeError(
+                f"users must be an int index or an array of them; got {type(users).__name__}"
+            )
         users = self._check_rows("users", users, self.n_users_)
         k = check_int("k", k)
         if not isinstance(exclude_seen, (bool, np.bool_)):
@@ -296,7 +318,9 @@ class Recommender:
         if filter_items is not None:
             banned = check_indices("filter_items", filter_items)
             if banned.size and banned.max() >= self.n_items_:
-                raise ValueError(f"filter_items must be in [0, {self.n_items_}); got {int(banned.max())}")
+                raise ValueError(
+                    f"filter_items must be in [0, {self.n_items_}); got {int(banned.max())}"
+                )
         exclude = (self.seen_indptr_, self.seen_indices_) if exclude_seen else None
         items, scores = self._top_k(users, k, exclude, banned)
         if one:
@@ -313,7 +337,9 @@ class Recommender:
             chunk = users[start : start + block]
             s = np.array(self._score_users(chunk), dtype=np.float64)  # a copy we may mask
             if np.isnan(s).any():
-                raise RuntimeError(f"{type(self).__name__} produced NaN scores; the fit has diverged")
+                raise RuntimeError(
+                    f"{type(self).__name__} produced NaN scores; the fit has diverged"
+                )
             if banned is not None:
                 s[:, banned] = -np.inf
             if exclude is not None:
@@ -357,7 +383,9 @@ class Recommender:
             if isinstance(value, np.ndarray):
                 arrays[name] = value
             elif isinstance(value, dict):
-                scalars[name] = {key: _encode_param(f"{name}[{key!r}]", v) for key, v in value.items()}
+                scalars[name] = {
+                    key: _encode_param(f"{name}[{key!r}]", v) for key, v in value.items()
+                }
             else:
                 scalars[name] = _encode_param(name, value)
         meta = {
@@ -380,7 +408,7 @@ class Recommender:
             raise
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Recommender":
+    def load(cls, path: str | os.PathLike) -> Recommender:
         """Read a model written by :meth:`save` (the same class), checking what it reads.
 
         Raises
@@ -404,30 +432,48 @@ class Recommender:
                     raise ValueError(f"{path} has format {found!r}; expected {_FORMAT!r}")
                 if meta.get("class") != cls.__name__:
                     raise ValueError(
-                        f"{path} holds a {meta.get('class')}, not a {cls.__name__}; use {meta.get('class')}.load"
+                        f"{path} holds a {meta.get('class')}, not a {cls.__name__}; "
+                        f"use {meta.get('class')}.load"
                     )
                 arrays = {name: data[name] for name in data.files if name != "__meta__"}
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, json.JSONDecodeError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+            KeyError,
+            json.JSONDecodeError,
+        ) as exc:
             if isinstance(exc, FileNotFoundError):
                 raise
-            raise ValueError(f"{path} is corrupted or truncated ({type(exc).__name__}: {exc})") from None
+            raise ValueError(
+                f"{path} is corrupted or truncated ({type(exc).__name__}: {exc})"
+            ) from None
         return cls._from_meta(path, meta, arrays)
 
     @classmethod
-    def _from_meta(cls, path, meta: dict, arrays: dict) -> "Recommender":
+    def _from_meta(cls, path, meta: dict, arrays: dict) -> Recommender:
         expected = set(cls._common_attributes + cls._fitted_attributes)
         params, scalars, listed = meta.get("params"), meta.get("scalars"), meta.get("arrays")
-        if not (isinstance(params, dict) and isinstance(scalars, dict) and isinstance(listed, dict)):
-            raise ValueError(f"{path}: malformed metadata")
+        if not (
+            isinstance(params, dict) and isinstance(scalars, dict) and isinstance(listed, dict)
+        ):
+            # the file's content is malformed, not an argument's type: ValueError, as for
+            # every other defect of a saved file
+            raise ValueError(f"{path}: malformed metadata")  # noqa: TRY004
         if set(params) != set(cls._param_names()):
-            raise ValueError(f"{path}: hyperparameters {sorted(params)} do not match {cls.__name__}'s")
+            raise ValueError(
+                f"{path}: hyperparameters {sorted(params)} do not match {cls.__name__}'s"
+            )
         if set(scalars) | set(listed) != expected or set(scalars) & set(listed):
             raise ValueError(
                 f"{path}: stored attributes {sorted(set(scalars) | set(listed))} "
                 f"do not match {cls.__name__}'s {sorted(expected)}"
             )
         if set(arrays) != set(listed):
-            raise ValueError(f"{path}: arrays {sorted(arrays)} do not match the metadata {sorted(listed)}")
+            raise ValueError(
+                f"{path}: arrays {sorted(arrays)} do not match the metadata {sorted(listed)}"
+            )
         for name, (shape, dtype) in listed.items():
             if list(arrays[name].shape) != shape or arrays[name].dtype.str != dtype:
                 raise ValueError(
@@ -477,22 +523,30 @@ class FactorModel(Recommender):
         return self._similar("items", items, self.item_factors_, self.item_counts_, k, metric)
 
     def similar_users(self, users, k: int = 10, *, metric: str = "cosine"):
-        """The ``k`` users closest to ``users`` in the user embedding (see :meth:`similar_items`)."""
+        """The ``k`` users nearest ``users`` in the user embedding (see :meth:`similar_items`)."""
         self._check_fitted()
         return self._similar("users", users, self.user_factors_, self.user_counts_, k, metric)
 
     def _similar(self, name, queries, F, counts, k, metric):
         one = np.ndim(queries) == 0
-        if one and (isinstance(queries, (bool, np.bool_)) or not isinstance(queries, (int, np.integer))):
-            raise TypeError(f"{name} must be an int index or an array of them; got {type(queries).__name__}")
+        if one and (
+            isinstance(queries, (bool, np.bool_)) or not isinstance(queries, (int, np.integer))
+        ):
+            raise TypeError(
+                f"{name} must be an int index or an array of them; got {type(queries).__name__}"
+            )
         queries = self._check_rows(name, queries, F.shape[0])
         k = check_int("k", k)
-        validate_params(type(self).__name__, {"metric": metric}, {"metric": [Options("cosine", "dot")]})
+        validate_params(
+            type(self).__name__, {"metric": metric}, {"metric": [Options("cosine", "dot")]}
+        )
         norms = np.linalg.norm(F, axis=1)
         usable = (counts > 0) & (norms > 0)
         if not usable[queries].all():
             bad = int(queries[~usable[queries]][0])
-            raise ValueError(f"{name[:-1]} {bad} has no training ratings, so it has no factors to compare")
+            raise ValueError(
+                f"{name[:-1]} {bad} has no training ratings, so it has no factors to compare"
+            )
         G = F / np.where(norms > 0, norms, 1.0)[:, None] if metric == "cosine" else F
         sims = row_dots(G[queries], G)
         sims[:, ~usable] = -np.inf

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..data import Ratings
@@ -58,9 +60,11 @@ class Baseline(Recommender):
 
     .. math::
 
-        b_i \\leftarrow \\frac{\\sum_{j \\in \\Omega_i} (R_{ij} - \\mu - c_j)}{\\lambda_u + |\\Omega_i|},
+        b_i \\leftarrow
+        \\frac{\\sum_{j \\in \\Omega_i} (R_{ij} - \\mu - c_j)}{\\lambda_u + |\\Omega_i|},
         \\qquad
-        c_j \\leftarrow \\frac{\\sum_{i \\in \\Omega^j} (R_{ij} - \\mu - b_i)}{\\lambda_c + |\\Omega^j|}.
+        c_j \\leftarrow
+        \\frac{\\sum_{i \\in \\Omega^j} (R_{ij} - \\mu - b_i)}{\\lambda_c + |\\Omega^j|}.
 
     The regularization shrinks the bias of a user or item with few ratings
     towards zero: with :math:`\\lambda` ratings' worth of prior weight on "no bias".
@@ -87,7 +91,7 @@ class Baseline(Recommender):
     """
 
     _fitted_attributes = ("user_bias_", "item_bias_", "history_")
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         "reg_user": [Interval(float, 0.0, None)],
         "reg_item": [Interval(float, 0.0, None)],
         "n_epochs": [Interval(int, 1, None)],
@@ -109,16 +113,24 @@ class Baseline(Recommender):
         c = np.zeros(ratings.n_items)
         history = []
         for _ in range(n_epochs):
-            b = np.bincount(users, centred - c[items], minlength=ratings.n_users) / np.maximum(reg_user + n_u, 1e-300)
-            c = np.bincount(items, centred - b[users], minlength=ratings.n_items) / np.maximum(reg_item + n_i, 1e-300)
+            b = np.bincount(users, centred - c[items], minlength=ratings.n_users) / np.maximum(
+                reg_user + n_u, 1e-300
+            )
+            c = np.bincount(items, centred - b[users], minlength=ratings.n_items) / np.maximum(
+                reg_item + n_i, 1e-300
+            )
             err = centred - b[users] - c[items]
-            history.append(float(np.sum(err**2) + reg_user * np.sum(b**2) + reg_item * np.sum(c**2)))
+            history.append(
+                float(np.sum(err**2) + reg_user * np.sum(b**2) + reg_item * np.sum(c**2))
+            )
         self.user_bias_, self.item_bias_ = b, c
         self.history_ = np.array(history)
 
     def _score(self, users, items, known_u, known_i):
-        return self.global_mean_ + np.where(known_u, self.user_bias_[users], 0.0) + np.where(
-            known_i, self.item_bias_[items], 0.0
+        return (
+            self.global_mean_
+            + np.where(known_u, self.user_bias_[users], 0.0)
+            + np.where(known_i, self.item_bias_[items], 0.0)
         )
 
 
@@ -136,7 +148,9 @@ class Popularity(_CountsOnly):
     """
 
     def predict(self, users, items):
-        raise TypeError("Popularity ranks items by their rating counts; it does not predict ratings")
+        raise TypeError(
+            "Popularity ranks items by their rating counts; it does not predict ratings"
+        )
 
     def _score(self, users, items, known_u, known_i):
         return np.where(known_i, self.item_counts_[items], 0).astype(np.float64)

@@ -18,7 +18,8 @@ on :math:`d \\times d` positive-definite matrices, mean :math:`\\nu W`, and need
 :math:`\\nu > d - 1`: :math:`W` is the *scale* matrix (not its inverse) and
 :math:`\\nu` the degrees of freedom, as in ``scipy.stats.wishart(df=nu, scale=W)``
 and Bishop's PRML (2.155).  The Normal-Wishart prior is
-:math:`p(\\mu, \\Lambda) = \\mathcal N(\\mu \\mid \\mu_0, (\\beta_0\\Lambda)^{-1})\\,\\mathcal W(\\Lambda \\mid W_0, \\nu_0)`.
+:math:`p(\\mu, \\Lambda) = \\mathcal N(\\mu \\mid \\mu_0, (\\beta_0\\Lambda)^{-1})\\,
+\\mathcal W(\\Lambda \\mid W_0, \\nu_0)`.
 
 **Hyperparameter conditional.**  Given the :math:`N` rows :math:`x_1, \\dots, x_N`
 of :math:`U` (or :math:`V`), with :math:`\\bar x = \\frac1N \\sum_k x_k` and
@@ -34,7 +35,8 @@ posterior is Normal-Wishart again, :math:`\\mathcal{NW}(\\mu_0^*, \\beta_0^*, W_
 
 (:func:`normal_wishart_posterior`); one draws :math:`\\Lambda_U \\sim \\mathcal W(W_0^*, \\nu_0^*)`
 (:func:`sample_wishart`, Bartlett decomposition), then
-:math:`\\mu_U \\sim \\mathcal N(\\mu_0^*, (\\beta_0^* \\Lambda_U)^{-1})` (both in :func:`sample_normal_wishart`).
+:math:`\\mu_U \\sim \\mathcal N(\\mu_0^*, (\\beta_0^* \\Lambda_U)^{-1})`
+(both in :func:`sample_normal_wishart`).
 
 **Row conditional.**  Given :math:`V` and :math:`(\\mu_U, \\Lambda_U)` the users are
 independent, and
@@ -43,22 +45,25 @@ independent, and
 
     U_i \\mid \\text{rest} \\sim \\mathcal N\\big(\\mu_i^*, [\\Lambda_i^*]^{-1}\\big), \\qquad
     \\Lambda_i^* = \\Lambda_U + \\alpha \\sum_{j \\in \\Omega_i} V_j V_j^\\top, \\qquad
-    \\mu_i^* = [\\Lambda_i^*]^{-1}\\Big(\\alpha \\sum_{j \\in \\Omega_i} \\tilde R_{ij} V_j + \\Lambda_U \\mu_U\\Big)
+    \\mu_i^* = [\\Lambda_i^*]^{-1}
+    \\Big(\\alpha \\sum_{j \\in \\Omega_i} \\tilde R_{ij} V_j + \\Lambda_U \\mu_U\\Big)
 
 (:func:`row_conditionals`); the items likewise with the roles swapped.  All
 rows are drawn at once: the Gram matrices come from
 :meth:`~recsys_tutorial.linalg.RowGroups.gram` and the draws from one batched
 Cholesky factorization and solve (:func:`~recsys_tutorial.linalg.sample_gaussian`).
 
-One Gibbs sweep: :math:`(\\mu_U, \\Lambda_U) \\mid U`, :math:`U \\mid V, \\mu_U, \\Lambda_U, \\alpha`,
-:math:`(\\mu_V, \\Lambda_V) \\mid V`, :math:`V \\mid U, \\mu_V, \\Lambda_V, \\alpha`, and, when it is
-sampled, :math:`\\alpha \\mid U, V`.
+One Gibbs sweep: :math:`(\\mu_U, \\Lambda_U) \\mid U`,
+:math:`U \\mid V, \\mu_U, \\Lambda_U, \\alpha`, :math:`(\\mu_V, \\Lambda_V) \\mid V`,
+:math:`V \\mid U, \\mu_V, \\Lambda_V, \\alpha`, and, when it is sampled,
+:math:`\\alpha \\mid U, V`.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -111,9 +116,12 @@ MAP_INIT = {
 
 
 # ----------------------------------------------------------------- the pieces
-def normal_wishart_posterior(X: np.ndarray, mu0: np.ndarray, beta0: float, nu0: float,
-                             W0: np.ndarray) -> tuple[np.ndarray, float, float, np.ndarray]:
-    """Parameters :math:`(\\mu_0^*, \\beta_0^*, W_0^*, \\nu_0^*)` of the Normal-Wishart posterior given the rows of ``X``.
+def normal_wishart_posterior(
+    X: np.ndarray, mu0: np.ndarray, beta0: float, nu0: float, W0: np.ndarray
+) -> tuple[np.ndarray, float, float, np.ndarray]:
+    """Parameters :math:`(\\mu_0^*, \\beta_0^*, W_0^*, \\nu_0^*)` of the Normal-Wishart posterior.
+
+    The posterior given the rows of ``X`` as observations.
 
     Parameters
     ----------
@@ -143,7 +151,9 @@ def normal_wishart_posterior(X: np.ndarray, mu0: np.ndarray, beta0: float, nu0: 
 
 
 def sample_wishart(W: np.ndarray, nu: float, rng: np.random.Generator) -> np.ndarray:
-    """Draw :math:`\\Lambda \\sim \\mathcal W(W, \\nu)` (scale ``W``, mean :math:`\\nu W`) by the Bartlett decomposition.
+    """Draw :math:`\\Lambda \\sim \\mathcal W(W, \\nu)` by the Bartlett decomposition.
+
+    ``W`` is the scale matrix; the mean is :math:`\\nu W`.
 
     With :math:`W = L L^\\top` and the lower-triangular :math:`A` whose diagonal
     entries are :math:`A_{kk} = \\sqrt{c_k}`, :math:`c_k \\sim \\chi^2_{\\nu - k}`
@@ -161,8 +171,9 @@ def sample_wishart(W: np.ndarray, nu: float, rng: np.random.Generator) -> np.nda
     return LA @ LA.T
 
 
-def sample_normal_wishart(loc: np.ndarray, beta: float, W: np.ndarray, nu: float,
-                          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def sample_normal_wishart(
+    loc: np.ndarray, beta: float, W: np.ndarray, nu: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Draw :math:`(\\mu, \\Lambda) \\sim \\mathcal{NW}(m, \\beta, W, \\nu)` (``loc`` is :math:`m`).
 
     First :math:`\\Lambda \\sim \\mathcal W(W, \\nu)` (:func:`sample_wishart`), then
@@ -180,9 +191,14 @@ def sample_normal_wishart(loc: np.ndarray, beta: float, W: np.ndarray, nu: float
     return mean, precision
 
 
-def row_conditionals(groups: RowGroups, F: np.ndarray, residuals: np.ndarray, alpha: float,
-                     prior_mean: np.ndarray,
-                     prior_precision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def row_conditionals(
+    groups: RowGroups,
+    F: np.ndarray,
+    residuals: np.ndarray,
+    alpha: float,
+    prior_mean: np.ndarray,
+    prior_precision: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Canonical parameters of every row's Gaussian conditional, all rows at once.
 
     For row :math:`i` of ``groups`` (a user, with ``F`` the item factors; or an
@@ -246,7 +262,8 @@ class BayesianPMF(FactorModel):
         :math:`\\text{Gamma}(a_0, b_0)` (shape, rate; :data:`ALPHA_PRIOR`, weak) and
         is drawn at the end of every sweep (the first sweep uses
         :data:`ALPHA_START`) from its conditional
-        :math:`\\text{Gamma}(a_0 + |\\Omega|/2,\\ b_0 + \\tfrac12 \\sum_\\Omega (\\tilde R_{ij} - U_i^\\top V_j)^2)`.
+        :math:`\\text{Gamma}(a_0 + |\\Omega|/2,\\ b_0
+        + \\tfrac12 \\sum_\\Omega (\\tilde R_{ij} - U_i^\\top V_j)^2)`.
         On MovieLens 100K it settles near 1.6 (:math:`\\sigma \\approx 0.79`) and the
         5-fold RMSE is about 0.896, against 0.907 with the paper's fixed
         :math:`\\alpha = 2`, which trusts every rating too much and overfits.
@@ -333,7 +350,7 @@ class BayesianPMF(FactorModel):
         "history_time_", "burn_in_rhat_", "settings_",
     )  # fmt: skip
 
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         "n_factors": [Interval(int, 1, None)],
         "n_samples": [Interval(int, 1, None)],
         "burn_in": [Interval(int, 0, None)],
@@ -380,8 +397,8 @@ class BayesianPMF(FactorModel):
     def _check_params(self, p: dict) -> None:
         if p["n_samples"] <= p["burn_in"]:
             raise ValueError(
-                f"BayesianPMF: n_samples must exceed burn_in (the samples after the burn-in are the "
-                f"ones kept); got n_samples={p['n_samples']}, burn_in={p['burn_in']}"
+                "BayesianPMF: n_samples must exceed burn_in (the samples after the burn-in are "
+                f"the ones kept); got n_samples={p['n_samples']}, burn_in={p['burn_in']}"
             )
         d = p["n_factors"]
         if p["nu0"] is not None and p["nu0"] <= d - 1:
@@ -397,7 +414,7 @@ class BayesianPMF(FactorModel):
         del s["random_state"], s["verbose"]
         return s
 
-    def fit(self, ratings: Ratings, eval_set: Ratings | None = None) -> "BayesianPMF":
+    def fit(self, ratings: Ratings, eval_set: Ratings | None = None) -> BayesianPMF:
         """Run the sampler on ``ratings``; returns ``self``.
 
         Parameters
@@ -416,8 +433,9 @@ class BayesianPMF(FactorModel):
     def _initial_factors(self, ratings: Ratings, s: dict, rng: np.random.Generator):
         d = s["n_factors"]
         if s["init"] == "map":
-            mf = MatrixFactorization(n_factors=d, solver="als", biased=False, center=True,
-                                     random_state=rng, **MAP_INIT).fit(ratings)
+            mf = MatrixFactorization(
+                n_factors=d, solver="als", biased=False, center=True, random_state=rng, **MAP_INIT
+            ).fit(ratings)
             return mf.user_factors_.copy(), mf.item_factors_.copy()
         # draws for the known rows only: rows without data change nothing, not even the
         # random stream
@@ -450,8 +468,9 @@ class BayesianPMF(FactorModel):
         evaluating = self._eval_set is not None
         if evaluating:
             ev = self._eval_set
-            ev_known = (self._known(ev.users, self.user_counts_)
-                        & self._known(ev.items, self.item_counts_))
+            ev_known = self._known(ev.users, self.user_counts_) & self._known(
+                ev.items, self.item_counts_
+            )
             ev_users, ev_items = ev.users[ev_known], ev.items[ev_known]
             ev_sum = np.zeros(ev_users.size)
 
@@ -531,17 +550,20 @@ class BayesianPMF(FactorModel):
     def _check_burn_in(self, s: dict) -> None:
         """Warn when the kept sweeps still drift: the burn-in was shorter than the chain needed.
 
-        The diagnostic is the rank-normalized split R-hat (:func:`~recsys_tutorial.diagnostics.rhat`)
-        of the training RMSE of the kept sweeps, taken as one chain: it compares the first and
+        The diagnostic is the rank-normalized split R-hat
+        (:func:`~recsys_tutorial.diagnostics.rhat`) of the training RMSE of the kept sweeps,
+        taken as one chain: it compares the first and
         the second half of what was kept, which agree once the chain is stationary.
         """
         kept = self.history_[s["burn_in"] :]
-        self.burn_in_rhat_ = float(rhat(kept[None, :])) if kept.size >= _MIN_KEPT_FOR_RHAT else np.nan
+        self.burn_in_rhat_ = (
+            float(rhat(kept[None, :])) if kept.size >= _MIN_KEPT_FOR_RHAT else np.nan
+        )
         if self.burn_in_rhat_ > BURN_IN_RHAT_LIMIT:
             warnings.warn(
                 f"BayesianPMF: the training RMSE of the kept sweeps still drifts (split R-hat "
-                f"{self.burn_in_rhat_:.2f} > {BURN_IN_RHAT_LIMIT}): burn_in={s['burn_in']} is shorter "
-                "than this chain needs; raise burn_in and n_samples",
+                f"{self.burn_in_rhat_:.2f} > {BURN_IN_RHAT_LIMIT}): burn_in={s['burn_in']} "
+                "is shorter than this chain needs; raise burn_in and n_samples",
                 ConvergenceWarning,
                 stacklevel=5,  # _check_burn_in < _fit < Recommender.fit < fit < the caller
             )
@@ -563,7 +585,7 @@ class BayesianPMF(FactorModel):
 
     # ---------------------------------------------------------------- predict
     def _sample_moments(self, users, items, with_variance: bool):
-        """Mean (and variance) over the kept samples of :math:`U_i^{(s)\\top} V_j^{(s)}` for each pair."""
+        """Per pair, mean (and variance) over kept samples of :math:`U_i^{(s)\\top} V_j^{(s)}`."""
         n_kept = self.user_samples_.shape[0]
         one_user = users.size >= max(2, self.n_items_ // 4) and np.all(users == users[0])
         if one_user and not with_variance:
@@ -592,7 +614,9 @@ class BayesianPMF(FactorModel):
         return score
 
     def predict(self, users, items, return_std: bool = False):
-        """Posterior predictive mean :math:`\\mu + \\frac1S \\sum_s U_i^{(s)\\top} V_j^{(s)}`, clipped to the training range.
+        """Posterior predictive mean :math:`\\mu + \\frac1S \\sum_s U_i^{(s)\\top} V_j^{(s)}`.
+
+        Clipped to the training range.
 
         Parameters
         ----------
@@ -602,7 +626,8 @@ class BayesianPMF(FactorModel):
 
             .. math::
 
-                \\sqrt{\\operatorname{Var}_s\\big[U_i^{(s)\\top} V_j^{(s)}\\big] + \\frac1S \\sum_s 1/\\alpha^{(s)}},
+                \\sqrt{\\operatorname{Var}_s\\big[U_i^{(s)\\top} V_j^{(s)}\\big]
+                + \\frac1S \\sum_s 1/\\alpha^{(s)}},
 
             the spread of the kept samples' predictions (posterior uncertainty about
             the factors) plus the rating noise :math:`\\sigma^2 = 1/\\alpha` (law of

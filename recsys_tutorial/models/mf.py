@@ -20,8 +20,10 @@ rating of a user) is exactly :math:`\\nu = 1`.
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -52,7 +54,6 @@ _EXPLODED = 1e3
 _RISING_EPOCHS = 3
 
 
-
 class MatrixFactorization(FactorModel):
     """Matrix factorization :math:`R \\approx \\mu + b 1^\\top + 1 c^\\top + U V^\\top`.
 
@@ -66,7 +67,8 @@ class MatrixFactorization(FactorModel):
         Number of latent factors :math:`d` (``None``: the solver's default).
     solver : {"als", "sgd", "gd"}, default="als"
         ``"als"``: alternating least squares; each half-step solves the normal
-        equations :math:`(\\sum_{j \\in \\Omega_i} \\tilde V_j \\tilde V_j^\\top + \\Lambda_i) x_i = \\sum_{j \\in \\Omega_i} y_{ij} \\tilde V_j`
+        equations :math:`(\\sum_{j \\in \\Omega_i} \\tilde V_j \\tilde V_j^\\top + \\Lambda_i) x_i
+        = \\sum_{j \\in \\Omega_i} y_{ij} \\tilde V_j`
         of every user at once (then every item), where :math:`\\tilde V_j = (V_j, 1)`
         carries the bias.  ``"sgd"``: stochastic gradient descent; for each
         rating :math:`e = R_{ij} - \\hat R_{ij}` and
@@ -149,9 +151,10 @@ class MatrixFactorization(FactorModel):
     """
 
     _fitted_attributes = (
-        "user_factors_", "item_factors_", "user_bias_", "item_bias_", "offset_", "history_", "history_time_", "settings_",
+        "user_factors_", "item_factors_", "user_bias_", "item_bias_", "offset_", "history_",
+        "history_time_", "settings_",
     )  # fmt: skip
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         "n_factors": [Interval(int, 1, None), NONE],
         "solver": [Options(*SOLVER_DEFAULTS)],
         "reg": [Interval(float, 0.0, None), NONE],
@@ -211,7 +214,9 @@ class MatrixFactorization(FactorModel):
         ``reg_item`` and ``reg_bias`` stay ``None`` when they follow ``reg``.
         """
         params = super().get_params(deep)
-        defaults = SOLVER_DEFAULTS.get(params["solver"]) if isinstance(params["solver"], str) else None
+        defaults = (
+            SOLVER_DEFAULTS.get(params["solver"]) if isinstance(params["solver"], str) else None
+        )
         if defaults is not None:
             for name, value in defaults.items():
                 if params[name] is None:
@@ -221,15 +226,21 @@ class MatrixFactorization(FactorModel):
     def _check_params(self, p: dict) -> None:
         for name in ("lr", "batch_size"):
             if p["solver"] == "als" and getattr(self, name) is not None:
-                raise ValueError(f"MatrixFactorization: {name} is not used by solver='als'; leave it None")
+                raise ValueError(
+                    f"MatrixFactorization: {name} is not used by solver='als'; leave it None"
+                )
         if p["solver"] == "gd" and self.batch_size is not None:
             raise ValueError(
-                "MatrixFactorization: batch_size is not used by solver='gd' (it uses all ratings); leave it None"
+                "MatrixFactorization: batch_size is not used by solver='gd' (it uses all "
+                "ratings); leave it None"
             )
 
     def _settings(self, p: dict) -> dict:
-        """The values the fit uses: the validated parameters with ``reg_item``/``reg_bias`` filled in."""
-        s = {name: p[name] for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "tol", "init_std")}
+        """The values the fit uses: validated parameters, ``reg_item``/``reg_bias`` filled in."""
+        s = {
+            name: p[name]
+            for name in ("n_factors", "reg", "reg_exponent", "n_epochs", "tol", "init_std")
+        }
         s["reg_item"] = p["reg"] if p["reg_item"] is None else p["reg_item"]
         s["reg_bias"] = p["reg"] if p["reg_bias"] is None else p["reg_bias"]
         if p["solver"] != "als":
@@ -269,16 +280,23 @@ class MatrixFactorization(FactorModel):
             if self.verbose:
                 print(f"epoch {epoch + 1:3d}: objective {history[-1]:.4f}")
             self._check_progress(history, start, epoch, s)
-            if s["tol"] is not None and len(history) > 1:
-                if history[-2] - history[-1] < s["tol"] * abs(history[-1]):
-                    break
+            if (
+                s["tol"] is not None
+                and len(history) > 1
+                and history[-2] - history[-1] < s["tol"] * abs(history[-1])
+            ):
+                break
         else:
             if s["tol"] is not None:
+                last_change = (
+                    (history[-2] - history[-1]) / abs(history[-1])
+                    if len(history) > 1
+                    else float("nan")
+                )
                 warnings.warn(
                     f"MatrixFactorization ({self.solver}) stopped after n_epochs={s['n_epochs']} "
                     f"before its objective settled (last relative change "
-                    f"{(history[-2] - history[-1]) / abs(history[-1]) if len(history) > 1 else float('nan'):.2g}"
-                    f" > tol={s['tol']:g}); raise n_epochs",
+                    f"{last_change:.2g} > tol={s['tol']:g}); raise n_epochs",
                     ConvergenceWarning,
                     stacklevel=3,
                 )
@@ -292,8 +310,8 @@ class MatrixFactorization(FactorModel):
             if not np.isfinite(value) or not np.all(np.isfinite(self.user_factors_)):
                 raise RuntimeError(
                     f"als produced non-finite factors at epoch {epoch + 1}: the ratings' scale "
-                    f"(up to {max(abs(self.rating_min_), abs(self.rating_max_)):.3g}) overflows the "
-                    "normal equations; rescale the ratings"
+                    f"(up to {max(abs(self.rating_min_), abs(self.rating_max_)):.3g}) overflows "
+                    "the normal equations; rescale the ratings"
                 )
             return
         if not (np.isfinite(value) and value <= _EXPLODED * start):
@@ -303,7 +321,7 @@ class MatrixFactorization(FactorModel):
                 f"for this data; try a smaller one (e.g. lr={s['lr'] / 10:g})."
             )
         recent = history[-(_RISING_EPOCHS + 1) :]
-        if len(recent) == _RISING_EPOCHS + 1 and all(b > a for a, b in zip(recent, recent[1:])):
+        if len(recent) == _RISING_EPOCHS + 1 and all(b > a for a, b in itertools.pairwise(recent)):
             warnings.warn(
                 f"{self.solver}: the objective rose for {_RISING_EPOCHS} epochs in a row (epoch "
                 f"{epoch + 1}: {value:.4g}); lr={s['lr']} is probably too large",
@@ -314,20 +332,28 @@ class MatrixFactorization(FactorModel):
     def objective(self, ratings: Ratings) -> float:
         """The training objective :math:`J` of the current parameters on ``ratings``."""
         with np.errstate(over="ignore", invalid="ignore"):
-            return mf_loss(self.user_factors_, self.item_factors_, ratings, **self._objective_terms())
+            return mf_loss(
+                self.user_factors_, self.item_factors_, ratings, **self._objective_terms()
+            )
 
     def _row_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """The regularization weights w_i and w_j of the training users and items."""
         nu = self.settings_["reg_exponent"]
-        return regularization_weights(self.user_counts_, nu), regularization_weights(self.item_counts_, nu)
+        return regularization_weights(self.user_counts_, nu), regularization_weights(
+            self.item_counts_, nu
+        )
 
     def _objective_terms(self) -> dict:
         """Keyword arguments of mf_loss/mf_gradients that describe this model's J."""
         s = self.settings_
         wu, wv = self._row_weights()
-        terms = dict(reg_u=s["reg"], reg_v=s["reg_item"], mean=self.offset_, user_weights=wu, item_weights=wv)
+        terms = dict(
+            reg_u=s["reg"], reg_v=s["reg_item"], mean=self.offset_, user_weights=wu, item_weights=wv
+        )
         if self.biased:
-            terms.update(user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"])
+            terms.update(
+                user_bias=self.user_bias_, item_bias=self.item_bias_, reg_bias=s["reg_bias"]
+            )
         return terms
 
     # ---------------------------------------------------------------- solvers
@@ -362,7 +388,8 @@ class MatrixFactorization(FactorModel):
             if singular:
                 raise ValueError(
                     f"MatrixFactorization: the ALS normal equations of the {side} are singular: "
-                    f"reg={reg:g}" + (f", reg_bias={s['reg_bias']:g}" if self.biased else "")
+                    f"reg={reg:g}"
+                    + (f", reg_bias={s['reg_bias']:g}" if self.biased else "")
                     + f" is too small for n_factors={d} (a {side[:-1]} with fewer ratings than "
                     "factors needs a positive penalty), or the ratings' scale overflows; "
                     "increase the regularization"
@@ -384,8 +411,14 @@ class MatrixFactorization(FactorModel):
         # With A x = b at the optimum, sum_Omega e^2 + (item penalties) = sum y^2 - sum_j x_j . b_j,
         # so J costs O(n d) here instead of another pass over the ratings (tests check it
         # against objectives.mf_loss).
-        user_penalty = s["reg"] * float(np.einsum("i,ik,ik->", wu, self.user_factors_, self.user_factors_))
-        user_penalty += s["reg_bias"] * float(np.einsum("i,i,i->", wu, self.user_bias_, self.user_bias_)) if self.biased else 0.0
+        user_penalty = s["reg"] * float(
+            np.einsum("i,ik,ik->", wu, self.user_factors_, self.user_factors_)
+        )
+        user_penalty += (
+            s["reg_bias"] * float(np.einsum("i,i,i->", wu, self.user_bias_, self.user_bias_))
+            if self.biased
+            else 0.0
+        )
         return partial + user_penalty
 
     def _sgd_prepare(self, ratings, s):
@@ -393,7 +426,12 @@ class MatrixFactorization(FactorModel):
         wu, wv = self._row_weights()
         share_u = wu / np.maximum(self.user_counts_, 1)
         share_v = wv / np.maximum(self.item_counts_, 1)
-        return s["reg"] * share_u, s["reg_item"] * share_v, s["reg_bias"] * share_u, s["reg_bias"] * share_v
+        return (
+            s["reg"] * share_u,
+            s["reg_item"] * share_v,
+            s["reg_bias"] * share_u,
+            s["reg_bias"] * share_v,
+        )
 
     def _sgd_epoch(self, ratings, s, rng, state):
         """One pass of mini-batch SGD over the ratings in a fresh random order."""
@@ -416,13 +454,19 @@ class MatrixFactorization(FactorModel):
                 # summing the per-rating updates of a batch row by row (bincount on flat indices)
                 step_u = lr * (err[:, None] * Vj - reg_u[i, None] * Ui)
                 step_v = lr * (err[:, None] * Ui - reg_v[j, None] * Vj)
-                U += np.bincount((i[:, None] * d + cols).ravel(), step_u.ravel(), minlength=m * d).reshape(m, d)
-                V += np.bincount((j[:, None] * d + cols).ravel(), step_v.ravel(), minlength=n * d).reshape(n, d)
+                U += np.bincount(
+                    (i[:, None] * d + cols).ravel(), step_u.ravel(), minlength=m * d
+                ).reshape(m, d)
+                V += np.bincount(
+                    (j[:, None] * d + cols).ravel(), step_v.ravel(), minlength=n * d
+                ).reshape(n, d)
 
     def _gd_epoch(self, ratings, s, rng, state):
         """One step of full-batch gradient descent on :math:`J`."""
         with np.errstate(over="ignore", invalid="ignore"):
-            grads = mf_gradients(self.user_factors_, self.item_factors_, ratings, **self._objective_terms())
+            grads = mf_gradients(
+                self.user_factors_, self.item_factors_, ratings, **self._objective_terms()
+            )
             self.user_factors_ = self.user_factors_ - s["lr"] * grads[0]
             self.item_factors_ = self.item_factors_ - s["lr"] * grads[1]
             if self.biased:

@@ -5,7 +5,8 @@ The model of chapter 4:
 .. math::
 
     R_{ij} \\mid U, V \\sim \\mathcal N(U_i^\\top V_j, \\sigma^2) \\text{ for } (i, j) \\in \\Omega,
-    \\qquad U_i \\sim \\mathcal N(0, \\sigma_U^2 I), \\qquad V_j \\sim \\mathcal N(0, \\sigma_V^2 I).
+    \\qquad U_i \\sim \\mathcal N(0, \\sigma_U^2 I),
+    \\qquad V_j \\sim \\mathcal N(0, \\sigma_V^2 I).
 
 Its log-posterior is, up to a constant,
 :math:`-\\frac{1}{2\\sigma^2}\\big[\\sum_\\Omega (R_{ij} - U_i^\\top V_j)^2 + \\lambda_U \\sum_i
@@ -19,6 +20,8 @@ in as the next prior would count the data twice).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 import numpy as np
 
@@ -41,7 +44,8 @@ class PMF(FactorModel):
     sigma, sigma_u, sigma_v : float, default=1.0, 0.5, 0.5
         Standard deviations of the rating noise and of the Gaussian priors of
         the user and item factors.  They enter the MAP estimate only through
-        :math:`\\lambda_U = \\sigma^2 / \\sigma_U^2` and :math:`\\lambda_V = \\sigma^2 / \\sigma_V^2`.
+        :math:`\\lambda_U = \\sigma^2 / \\sigma_U^2` and
+        :math:`\\lambda_V = \\sigma^2 / \\sigma_V^2`.
         The defaults give :math:`\\lambda_U = \\lambda_V = 4`, chosen with
         ``n_factors=4`` by 5-fold cross-validation on MovieLens 100K.
     center : bool, default=True
@@ -67,7 +71,7 @@ class PMF(FactorModel):
     """
 
     _fitted_attributes = ("user_factors_", "item_factors_", "offset_", "history_")
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict[str, list]] = {
         "n_factors": [Interval(int, 1, None)],
         "sigma": [Interval(float, 0.0, None, closed="neither")],
         "sigma_u": [Interval(float, 0.0, None, closed="neither")],
@@ -115,7 +119,10 @@ class PMF(FactorModel):
         self.verbose = verbose
 
     def _penalties(self, p: dict) -> tuple[float, float]:
-        """:math:`\\lambda_U = (\\sigma/\\sigma_U)^2` and :math:`\\lambda_V`, refused when they over- or underflow."""
+        """:math:`\\lambda_U = (\\sigma/\\sigma_U)^2` and :math:`\\lambda_V`.
+
+        Refused when they over- or underflow.
+        """
         lams = []
         for name in ("sigma_u", "sigma_v"):
             with np.errstate(over="ignore", under="ignore"):
@@ -162,6 +169,7 @@ class PMF(FactorModel):
         self.offset_ = mf.offset_
         # log p(R - offset, U, V) = -J / (2 sigma^2) + the Gaussian normalizing constants
         d = self.user_factors_.shape[1]
+
         # log(2 pi s^2) as log(2 pi) + 2 log(s): no overflow for extreme (valid) scales
         def log_norm(s):
             return np.log(2 * np.pi) + 2 * np.log(s)
@@ -174,12 +182,21 @@ class PMF(FactorModel):
         self.history_ = -mf.history_ / (2 * params["sigma"] ** 2) + constant
 
     def log_posterior(self, ratings: Ratings) -> float:
-        """:func:`~recsys_tutorial.objectives.pmf_log_posterior` of the fitted factors on ``ratings``."""
+        """The fitted factors' log-posterior on ``ratings``.
+
+        See :func:`~recsys_tutorial.objectives.pmf_log_posterior`.
+        """
         self._check_fitted()
-        centred = Ratings(ratings.users, ratings.items, ratings.values - self.offset_,
-                          n_users=ratings.n_users, n_items=ratings.n_items)
-        return pmf_log_posterior(self.user_factors_, self.item_factors_, centred,
-                                 self.sigma, self.sigma_u, self.sigma_v)
+        centred = Ratings(
+            ratings.users,
+            ratings.items,
+            ratings.values - self.offset_,
+            n_users=ratings.n_users,
+            n_items=ratings.n_items,
+        )
+        return pmf_log_posterior(
+            self.user_factors_, self.item_factors_, centred, self.sigma, self.sigma_u, self.sigma_v
+        )
 
     def _score(self, users, items, known_u, known_i):
         dot = np.einsum("kf,kf->k", self.user_factors_[users], self.item_factors_[items])
