@@ -475,3 +475,51 @@ def test_raw_ids_end_to_end_from_a_movielens_user_to_titles(movielens):
     assert not rated & set(raw_items.tolist())
     with pytest.raises(TypeError, match="pass 196"):
         movielens.user_index("196")
+
+
+@pytest.mark.parametrize("biased", [True, False])
+def test_fold_in_of_a_training_user_is_the_als_user_half_step(data, biased):
+    """Folding in a training user's own ratings reproduces the ALS user half-step to 1e-10."""
+    from recsys_tutorial.linalg import RowGroups
+    from recsys_tutorial.objectives import regularization_weights
+
+    model = rt.models.MatrixFactorization(
+        n_factors=3, biased=biased, center=True, n_epochs=4, random_state=0
+    ).fit(data)
+    s = model.settings_
+    # the package's own half-step (the code path of ALS), for every user at once
+    F = model.item_factors_
+    if biased:
+        F = np.hstack([F, np.ones((data.n_items, 1))])
+    y = data.values - model.offset_ - (model.item_bias_[data.items] if biased else 0.0)
+    penalty = np.full(F.shape[1], s["reg"])
+    if biased:
+        penalty[-1] = s["reg_bias"]
+    weights = regularization_weights(data.user_counts(), s["reg_exponent"])
+    groups = RowGroups(data.users, data.items, data.n_users, data.n_items)
+    X, _ = groups.solve_ridge(F, y, weights[:, None] * penalty)
+    for user in (0, 1, 7):
+        mine = data.users == user
+        factors, bias = model.fold_in(data.items[mine], data.values[mine])
+        np.testing.assert_allclose(factors, X[user, :3], rtol=0, atol=1e-10)
+        assert bias == pytest.approx(X[user, 3] if biased else 0.0, abs=1e-10)
+        scores = model.score_new_user(factors, bias)
+        expected = model.offset_ + bias + model.item_factors_ @ factors
+        np.testing.assert_allclose(scores, expected + (model.item_bias_ if biased else 0.0))
+    with pytest.raises(ValueError, match="items is empty"):
+        model.fold_in([], [])
+    with pytest.raises(ValueError, match="items must not repeat"):
+        model.fold_in([1, 1], [3.0, 4.0])
+    with pytest.raises(ValueError, match=r"items must be in \[0, 40\)"):
+        model.fold_in([40], [3.0])
+    with pytest.raises(ValueError, match="values must be finite"):
+        model.fold_in([1], [np.nan])
+
+
+def test_pmf_fold_in_is_the_map_of_the_new_user(data):
+    pmf = rt.models.PMF(n_factors=2, sigma=1.0, sigma_u=0.7, sigma_v=0.7, random_state=0).fit(data)
+    items, values = np.array([0, 2, 9]), np.array([4.0, 1.0, 5.0])
+    V = pmf.item_factors_[items]
+    lam = (1.0 / 0.7) ** 2
+    expected = np.linalg.solve(V.T @ V + lam * np.eye(2), V.T @ (values - pmf.offset_))
+    np.testing.assert_allclose(pmf.fold_in(items, values), expected, rtol=1e-12)

@@ -497,3 +497,71 @@ class MatrixFactorization(FactorModel):
         scores[~known_u] = self.global_mean_
         scores[:, self.item_counts_ == 0] = self.global_mean_
         return scores
+
+    # ------------------------------------------------------------- fold in
+    def fold_in(self, items, values) -> tuple[np.ndarray, float]:
+        """The factors (and bias) of a new user from a few ratings, the item side kept fixed.
+
+        This is exactly the ALS user half-step for one more user: with
+        :math:`\\tilde V_j = (V_j, 1)` (or :math:`V_j` without biases),
+        :math:`y_j = R_j - \\mu - c_j` and :math:`w = n^{\\nu}` for the
+        :math:`n` given ratings,
+
+        .. math::
+
+            \\Big(\\sum_j \\tilde V_j \\tilde V_j^\\top
+                + w\\,\\mathrm{diag}(\\lambda_U, \\lambda_b)\\Big)
+            \\binom{x}{b} = \\sum_j y_j \\tilde V_j .
+
+        Parameters
+        ----------
+        items : array_like of int
+            Training item indices the new user rated (each at most once).
+        values : array_like of float
+            The ratings, same length.
+
+        Returns
+        -------
+        factors : ndarray (d,)
+        bias : float
+            0.0 for a model without biases.  The new user's predicted rating of item
+            ``j`` is ``offset_ + bias + item_bias_[j] + factors @ item_factors_[j]``
+            (:meth:`score_new_user` computes it for every item).
+        """
+        self._check_fitted()
+        items = self._check_rows("items", items, self.n_items_)
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != items.shape:
+            raise ValueError(
+                f"items and values must have equal lengths; got {items.size} and {values.size}"
+            )
+        if items.size == 0:
+            raise ValueError("items is empty: fold_in needs at least one rating")
+        if np.unique(items).size != items.size:
+            raise ValueError("items must not repeat: one rating per item")
+        if not np.all(np.isfinite(values)):
+            raise ValueError("values must be finite")
+        s = self.settings_
+        F = self.item_factors_[items]
+        if self.biased:
+            F = np.hstack([F, np.ones((items.size, 1))])
+        y = values - self.offset_ - (self.item_bias_[items] if self.biased else 0.0)
+        weight = regularization_weights(np.array([items.size]), s["reg_exponent"])[0]
+        penalty = np.full(F.shape[1], s["reg"])
+        if self.biased:
+            penalty[-1] = s["reg_bias"]
+        A = F.T @ F + np.diag(weight * penalty)
+        x = np.linalg.solve(A, F.T @ y)
+        d = self.item_factors_.shape[1]
+        return x[:d], float(x[d]) if self.biased else 0.0
+
+    def score_new_user(self, factors, bias: float = 0.0) -> np.ndarray:
+        """Unclipped scores of every item for a folded-in user (see :meth:`fold_in`)."""
+        self._check_fitted()
+        factors = np.asarray(factors, dtype=np.float64)
+        if factors.shape != (self.item_factors_.shape[1],):
+            raise ValueError(
+                f"factors must have shape ({self.item_factors_.shape[1]},); got {factors.shape}"
+            )
+        scores = self.offset_ + bias + self.item_factors_ @ factors
+        return scores + self.item_bias_ if self.biased else scores

@@ -207,3 +207,31 @@ class PMF(FactorModel):
         scores[self.user_counts_[users] == 0] = self.global_mean_
         scores[:, self.item_counts_ == 0] = self.global_mean_
         return scores
+
+    def fold_in(self, items, values) -> np.ndarray:
+        """The MAP factors of a new user from a few ratings, the item factors kept fixed.
+
+        With :math:`\\lambda_U = \\sigma^2/\\sigma_U^2`, the posterior mode of
+        :math:`U_{\\text{new}}` given the ratings :math:`R_j` of the items :math:`j`:
+        :math:`(\\sum_j V_j V_j^\\top + \\lambda_U I)^{-1} \\sum_j (R_j - \\mu) V_j`, the
+        user half-step of PMF's ALS for one more user.  See
+        :meth:`MatrixFactorization.fold_in` for the arguments.
+        """
+        factors, _ = self._as_matrix_factorization().fold_in(items, values)
+        return factors
+
+    def _as_matrix_factorization(self) -> MatrixFactorization:
+        """The fitted :class:`MatrixFactorization` this PMF's factors and penalties define."""
+        self._check_fitted()
+        mf = self.to_matrix_factorization()
+        for name in self._common_attributes:
+            setattr(mf, name, getattr(self, name))
+        mf._set_counts()
+        mf.user_factors_, mf.item_factors_, mf.offset_ = (
+            self.user_factors_,
+            self.item_factors_,
+            self.offset_,
+        )
+        mf.user_bias_, mf.item_bias_ = np.zeros(self.n_users_), np.zeros(self.n_items_)
+        mf.settings_ = mf._settings(mf._validate_params())
+        return mf
