@@ -57,10 +57,21 @@ def test_wmf_loss_equals_the_dense_sum_over_all_pairs(case):
     wu = regularization_weights(r.user_counts(), case["nu"])
     wv = regularization_weights(r.item_counts(), case["nu"])
     reg_item = case["reg"] if case["reg_item"] is None else case["reg_item"]
-    got = wmf_loss(U, V, r, case["alpha"], case["reg"], reg_item=case["reg_item"],
-                   scaling=case["scaling"], eps=case["eps"], user_weights=wu, item_weights=wv)
-    want = dense_wmf(U, V, r, case["alpha"], case["reg"], reg_item, case["scaling"], case["eps"],
-                     wu, wv)
+    got = wmf_loss(
+        U,
+        V,
+        r,
+        case["alpha"],
+        case["reg"],
+        reg_item=case["reg_item"],
+        scaling=case["scaling"],
+        eps=case["eps"],
+        user_weights=wu,
+        item_weights=wv,
+    )
+    want = dense_wmf(
+        U, V, r, case["alpha"], case["reg"], reg_item, case["scaling"], case["eps"], wu, wv
+    )
     assert got == pytest.approx(want, rel=1e-12)
 
 
@@ -71,19 +82,38 @@ def test_wmf_gradients_pass_gradcheck(case):
     U, V = rng.normal(size=(r.n_users, 2)), rng.normal(size=(r.n_items, 2))
     wu = regularization_weights(r.user_counts(), case["nu"])
     wv = regularization_weights(r.item_counts(), case["nu"])
-    kw = {"reg_item": case["reg_item"], "scaling": case["scaling"], "eps": case["eps"],
-              "user_weights": wu, "item_weights": wv}
+    kw = {
+        "reg_item": case["reg_item"],
+        "scaling": case["scaling"],
+        "eps": case["eps"],
+        "user_weights": wu,
+        "item_weights": wv,
+    }
     a, reg = case["alpha"], case["reg"]
-    assert check_gradient(lambda X: wmf_loss(X, V, r, a, reg, **kw),
-                          lambda X: wmf_gradients(X, V, r, a, reg, **kw)[0], U) < 1e-6
-    assert check_gradient(lambda X: wmf_loss(U, X, r, a, reg, **kw),
-                          lambda X: wmf_gradients(U, X, r, a, reg, **kw)[1], V) < 1e-6
+    assert (
+        check_gradient(
+            lambda X: wmf_loss(X, V, r, a, reg, **kw),
+            lambda X: wmf_gradients(X, V, r, a, reg, **kw)[0],
+            U,
+        )
+        < 1e-6
+    )
+    assert (
+        check_gradient(
+            lambda X: wmf_loss(U, X, r, a, reg, **kw),
+            lambda X: wmf_gradients(U, X, r, a, reg, **kw)[1],
+            V,
+        )
+        < 1e-6
+    )
 
 
 def test_confidence_formulas_and_bad_input():
     np.testing.assert_allclose(confidence([1.0, 4.0], 2.0), [3.0, 9.0])
-    np.testing.assert_allclose(confidence([1.0, 4.0], 2.0, scaling="log", eps=2.0),
-                               [1 + 2 * np.log(1.5), 1 + 2 * np.log(3.0)])
+    np.testing.assert_allclose(
+        confidence([1.0, 4.0], 2.0, scaling="log", eps=2.0),
+        [1 + 2 * np.log(1.5), 1 + 2 * np.log(3.0)],
+    )
     with pytest.raises(ValueError, match="scaling"):
         confidence([1.0], 1.0, scaling="sqrt")
     with pytest.raises(ValueError, match="alpha"):

@@ -5,5 +5,9 @@ from .baseline import Baseline, GlobalMean, Popularity
 from .mf import MatrixFactorization
 from .bpmf import BayesianPMF
 from .pmf import PMF
+from .ials import ImplicitMF
+from .bpr import BPR
+from .neighbors import EASE, ItemKNN
 
-__all__ = ["Recommender", "NotFittedError", "GlobalMean", "Baseline", "Popularity", "MatrixFactorization", "PMF", "BayesianPMF"]
+__all__ = ["Recommender", "NotFittedError", "GlobalMean", "Baseline", "Popularity", "MatrixFactorization", "PMF", "BayesianPMF",
+           "ImplicitMF", "BPR", "ItemKNN", "EASE"]
