@@ -149,7 +149,7 @@ def test_item_knn_against_brute_force():
         assert list(model.neighbors_[a]) == others
         W[a, others] = cos[a, others]
     users = np.arange(r.n_users)
-    np.testing.assert_allclose(model._score_users(users), P @ W, atol=1e-12)
+    np.testing.assert_allclose(model._score_users(users), P @ W.T, atol=1e-12)
 
 
 def test_ease_against_per_item_ridge_regressions():
