@@ -18,3 +18,16 @@ def test_benchmark_prints_a_row_per_model():
     # the global mean predicts ratings; popularity only ranks
     assert rows["global-mean"].split("|")[2].strip() not in ("", "-")
     assert rows["popularity"].split("|")[2].strip() == "-"
+
+
+def test_topn_benchmark_quick_run_prints_its_table():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "topn.py"), "--quick"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    rows = {line.split("|")[1].strip() for line in lines if line.startswith("| ")}
+    expected = {"model", "most popular", "item-kNN, tuned", "EASE, tuned", "ImplicitMF, tuned"}
+    assert expected | {"BPR, tuned"} <= rows
+    assert "chosen:" in result.stdout
