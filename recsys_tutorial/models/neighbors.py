@@ -119,7 +119,8 @@ class EASE(PreferenceRecommender):
         \\qquad B_{jl} = -P_{jl} / P_{ll} \\ (j \\ne l), \\quad B_{ll} = 0,
 
     and user :math:`u` scores :math:`\\hat x_u = X_u B`.  The cost is one
-    :math:`n \\times n` inverse, :math:`O(n^3)`, independent of the number of users.
+    :math:`n \\times n` inverse, :math:`O(n^3)` time and :math:`O(n^2)` memory,
+    independent of the number of users (fine for thousands of items, not millions).
 
     Parameters
     ----------
