@@ -80,6 +80,21 @@ def test_history_is_the_dense_objective(solver):
     assert model.objective(r) == pytest.approx(J, rel=1e-10)
 
 
+def test_cg_products_are_the_same_whatever_the_block_size(monkeypatch):
+    # the batched dot products run block by block; tiny blocks must give the same fit
+    from recsys_tutorial.models import ials
+
+    r = tiny(seed=5)
+    whole = ImplicitMF(**IMF, n_epochs=3, random_state=0).fit(r)
+    monkeypatch.setattr(ials, "_BLOCK_ELEMENTS", 7)
+    blocks = ImplicitMF(**IMF, n_epochs=3, random_state=0).fit(r)
+    np.testing.assert_allclose(blocks.item_factors_, whole.item_factors_, rtol=0, atol=1e-12)
+    J = dense_objective(
+        blocks.user_factors_, blocks.item_factors_, r, IMF["alpha"], IMF["reg"], IMF["reg_exponent"]
+    )
+    assert blocks.history_[-1] == pytest.approx(J, rel=1e-10)
+
+
 def test_cholesky_history_never_increases():
     r = tiny(seed=2)
     model = ImplicitMF(**IMF, n_epochs=10, solver="cholesky", random_state=0).fit(r)
