@@ -108,7 +108,10 @@ class BPR(PreferenceRecommender):
     Notes
     -----
     A user without training ratings scores :math:`b_i` (an item-bias ranking);
-    an item without training ratings is never drawn and scores 0.
+    an item without training ratings is never drawn and scores 0.  A negative that
+    turns out to be one of the user's positives is redrawn (up to 20 times,
+    enough unless a user rated nearly every item; only then can a triple keep
+    a positive as its negative).
     """
 
     _fitted_attributes = (
