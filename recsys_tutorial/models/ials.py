@@ -99,7 +99,8 @@ class ImplicitMF(PreferenceRecommender):
         :math:`\\lambda > 0`.
     alpha : float, default=5.0
         :math:`\\alpha` of the confidence :math:`c_{ij} = 1 + \\alpha r_{ij}`
-        of an observed pair.
+        of an observed pair.  (The ``implicit`` library, 0.7, uses
+        :math:`c_{ij} = \\alpha r_{ij}`: its ``alpha=2`` is ``alpha=1`` here.)
     reg_exponent : float, default=0.5
         :math:`\\nu` of the row weights :math:`w_i = |\\Omega_i|^{\\nu}`:
         frequency-scaled regularization (Rendle et al. 2022) for
