@@ -110,7 +110,9 @@ class ImplicitMF(PreferenceRecommender):
     solver : {"cg", "cholesky"}, default="cg"
         ``"cholesky"`` solves every user's (item's) normal equations exactly,
         forming each :math:`d \\times d` matrix (:math:`O(|\\Omega| d^2)` per
-        half-step plus the factorizations).  ``"cg"`` takes ``cg_steps``
+        half-step plus the factorizations, and :math:`(m + n) d^2` memory): the
+        reference for small :math:`d`, tens of times slower than ``"cg"`` at
+        :math:`d \\ge 64` on MovieLens 100K.  ``"cg"`` takes ``cg_steps``
         conjugate-gradient steps on all users at once, warm-started from the
         previous factors (Takács et al. 2011; the ``implicit`` library does
         the same), never forming the matrices: each step multiplies by
