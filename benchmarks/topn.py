@@ -20,9 +20,10 @@ factors and iterations (the ratio is what to compare across machines).
 
 Needs MovieLens 100K (``RECSYS_TUTORIAL_DATA`` or the download cache) and
 ``implicit==0.7.3`` (requirements.txt); without ``implicit`` its rows are
-skipped with a note.  The package's ranking metrics are computed from score
-rows for all users at once (``recsys_tutorial.models._topn``, tested equal to
-``rt.metrics.ranking_metrics``).
+skipped with a note.  Every model, ``implicit``'s included (behind a small
+adapter), is measured by ``rt.metrics.ranking_metrics``, whose top-N lists come
+from the batched path of the models (``Recommender._top_k``: blocks of users
+scored against every item at once, no loop over users).
 """
 
 from __future__ import annotations
@@ -42,15 +43,21 @@ import numpy as np
 import scipy.sparse as sp
 
 import recsys_tutorial as rt
-from recsys_tutorial.models._topn import ranking_metrics_from_scores
+from recsys_tutorial.models import Recommender
 
 K = 10
 
 
-class ImplicitAdapter:
-    """An `implicit` model behind the benchmark's two calls, ``fit`` and ``_score_users``."""
+class ImplicitAdapter(Recommender):
+    """An `implicit` model as a package model, as far as the benchmark needs.
 
-    def __init__(self, kind: str, **params):
+    ``fit`` trains the `implicit` model and records what the batched top-N path
+    of :class:`~recsys_tutorial.models.Recommender` reads (the index spaces, the
+    fitted marker); ``_score_users`` gives the score rows, so that
+    ``rt.metrics.ranking_metrics`` measures it exactly as it measures ours.
+    """
+
+    def __init__(self, kind: str, **params):  # not a package model: no declared parameters
         self.kind, self.params = kind, params
 
     def fit(self, train: rt.Ratings):
@@ -66,21 +73,12 @@ class ImplicitAdapter:
             (np.ones(len(train), dtype=np.float32), (train.users, train.items)), shape=train.shape
         )
         self.model.fit(X, show_progress=False)
+        self.n_users_, self.n_items_ = train.shape
+        self.global_mean_ = float(train.values.mean())  # what _check_fitted looks for
         return self
 
     def _score_users(self, users):
         return self.model.user_factors[users] @ self.model.item_factors.T
-
-
-class PopularityScores:
-    """``rt.models.Popularity`` with score rows (its training counts, the same for every user)."""
-
-    def fit(self, train):
-        self.model = rt.models.Popularity().fit(train)
-        return self
-
-    def _score_users(self, users):
-        return np.tile(self.model.item_counts_.astype(np.float64), (len(users), 1))
 
 
 def have_implicit() -> bool:
@@ -155,7 +153,7 @@ def grids(quick: bool) -> dict:
 
 
 def evaluate(model, train, test) -> dict:
-    return ranking_metrics_from_scores(model._score_users, train, test, K)
+    return rt.metrics.ranking_metrics(model, train, test, K)
 
 
 def tune(name, factory, grid, train, val) -> dict:
@@ -208,7 +206,7 @@ def main(argv=None) -> None:
             differs = {k: (params[k], v) for k, v in chosen[name].items() if params[k] != v}
             print(f"\n{name} defaults {'= the choice' if not differs else f'differ: {differs}'}")
 
-    rows = {"most popular": lambda: PopularityScores()}
+    rows = {"most popular": lambda: rt.models.Popularity()}
     for name, (factory, _) in all_grids.items():
         rows[f"{name}, tuned"] = lambda f=factory, p=chosen[name]: f(**p)
     if not args.quick:

@@ -6,7 +6,6 @@ from conftest import random_ratings
 
 import recsys_tutorial as rt
 from recsys_tutorial.models import BPR, EASE, ImplicitMF, ItemKNN
-from recsys_tutorial.models._topn import ranking_metrics_from_scores, top_k
 from recsys_tutorial.objectives import bpr_gradients, regularization_weights
 
 
@@ -142,7 +141,7 @@ def test_bpr_learns_and_early_stopping_keeps_the_best_evaluation():
     model.fit(train, eval_set=val)
     epochs, scores = model.eval_history_.T
     assert model.best_epoch_ == int(epochs[np.argmax(scores)])
-    best = ranking_metrics_from_scores(model._score_users, train, val, 10)["ndcg"]
+    best = rt.metrics.ranking_metrics(model, train, val, 10)["ndcg"]
     assert best == pytest.approx(scores.max(), rel=1e-12)
     assert model.history_[-1] < model.history_[0]  # the pairwise loss goes down
 
@@ -220,34 +219,19 @@ def test_save_load_round_trip_and_unclipped_scores(tmp_path):
         assert back.predict([500], [0])[0] == model._cold_user_scores()[0]
 
 
-def test_fast_ranking_metrics_equal_the_package_metrics():
-    r = random_ratings(1, 40, 30, 0.3, empty_users=(), empty_items=(), timestamps=False)
-    train, test = rt.model_selection.train_test_split(r, 0.3, random_state=0)
-    for model in fitted_models(train):
-        fast = ranking_metrics_from_scores(model._score_users, train, test, 5, batch=7)
-        slow = rt.metrics.ranking_metrics(model, train, test, 5)
-        for key in ("precision", "recall", "ndcg", "map", "n_users"):
-            assert fast[key] == pytest.approx(slow[key], rel=1e-12)
-
-
-def test_top_k_breaks_ties_by_index_and_excludes():
-    scores = np.array([[1.0, 3.0, 3.0, 0.0, 3.0], [2.0, 2.0, 2.0, 2.0, 2.0]])
-    cols = top_k(scores, np.array([0, 1, 1]), np.array([2]), 3)
-    assert cols.tolist() == [[1, 4, 0], [0, 1, 2]]
-
-
 @pytest.mark.parametrize(
     "model,error,match",
     [
-        (ImplicitMF(reg=0.0), ValueError, "reg must be > 0"),
-        (ImplicitMF(solver="lu"), ValueError, "solver must be one of"),
-        (ImplicitMF(n_factors=2.5), TypeError, "n_factors must be an int"),
-        (ImplicitMF(scaling="sqrt"), ValueError, "scaling must be one of"),
-        (ImplicitMF(use_values=1), TypeError, "use_values must be a bool"),
-        (BPR(lr=0.0), ValueError, "lr must be > 0"),
-        (BPR(batch_size=0), ValueError, "batch_size must be >= 1"),
-        (ItemKNN(0), ValueError, "n_neighbors must be >= 1"),
-        (EASE(-1.0), ValueError, "reg must be > 0"),
+        (ImplicitMF(reg=0.0), ValueError, r"ImplicitMF: reg must be a finite real number in \(0"),
+        (ImplicitMF(solver="lu"), ValueError, "ImplicitMF: solver must be one of 'cg', 'cholesky'"),
+        (ImplicitMF(n_factors=2.5), TypeError, "ImplicitMF: n_factors must be an int"),
+        (ImplicitMF(scaling="sqrt"), ValueError, "ImplicitMF: scaling must be one of"),
+        (ImplicitMF(use_values=1), TypeError, "ImplicitMF: use_values must be a bool"),
+        (ImplicitMF(init_std=0.0), ValueError, "ImplicitMF: init_std must be"),
+        (BPR(lr=0.0), ValueError, r"BPR: lr must be a finite real number in \(0"),
+        (BPR(batch_size=0), ValueError, r"BPR: batch_size must be an int in \[1"),
+        (ItemKNN(0), ValueError, r"ItemKNN: n_neighbors must be an int in \[1"),
+        (EASE(-1.0), ValueError, r"EASE: reg must be a finite real number in \(0"),
     ],
 )
 def test_bad_parameters_are_refused_naming_the_argument(model, error, match):
@@ -260,3 +244,42 @@ def test_bpr_refuses_an_eval_set_of_another_shape():
     other = rt.Ratings([0], [0], [1.0], n_users=2, n_items=2)
     with pytest.raises(ValueError, match="eval_set must share"):
         BPR(n_epochs=1).fit(r, eval_set=other)
+    with pytest.raises(TypeError, match="eval_set must be a recsys_tutorial.Ratings"):
+        BPR(n_epochs=1).fit(r, eval_set=np.ones((2, 2)))
+    # a bad hyperparameter is reported before the eval_set is looked at
+    with pytest.raises(ValueError, match="BPR: lr must be"):
+        BPR(lr=-1.0).fit(r, eval_set=other)
+
+
+def test_bpr_early_stopping_scores_equal_a_fresh_evaluation_of_the_kept_factors():
+    r = random_ratings(2, 50, 40, 0.25, empty_users=(), empty_items=(), timestamps=False)
+    train, val = rt.model_selection.train_test_split(r, 0.2, random_state=1)
+    model = BPR(n_factors=4, n_epochs=6, eval_every=1, patience=10, random_state=0)
+    model.fit(train, eval_set=val)
+    # patience never ran out: the kept epoch is the best, and its score is re-measured exactly
+    epochs, scores = model.eval_history_.T
+    assert epochs.tolist() == [1, 2, 3, 4, 5, 6]
+    assert model.best_epoch_ == int(epochs[np.argmax(scores)])
+    again = rt.metrics.ranking_metrics(model, train, val, 10)["ndcg"]
+    assert again == scores.max()
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        ImplicitMF(3, reg_exponent=500.0, random_state=0),
+        ImplicitMF(3, alpha=1e300, random_state=0),
+        ImplicitMF(3, reg=1e300, random_state=0),
+        ImplicitMF(3, reg_exponent=500.0, solver="cholesky", random_state=0),
+        BPR(3, lr=1e300, random_state=0),
+        BPR(3, reg=1e300, random_state=0),
+        BPR(3, init_std=1e200, random_state=0),
+    ],
+)
+def test_overflowing_settings_stop_with_an_error_naming_the_parameters(model):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one clear error, not a trail of numpy warnings
+        with pytest.raises(RuntimeError, match="non-finite.*(reg|lr)="):
+            model.fit(tiny())

@@ -21,9 +21,11 @@ import numpy as np
 from scipy.special import expit
 
 from ..data import Ratings
+from ..metrics import ranking_metrics
 from ..objectives import _bpr_margin, _bpr_row_gradients, _sum_rows
-from ..utils import check_float, check_int, check_random_state, check_ratings
-from ._topn import ranking_metrics_from_scores
+from ..utils import check_random_state, check_ratings
+from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval
+from .base import FactorModel, row_dots
 from .preference import PreferenceRecommender
 
 __all__ = ["BPR"]
@@ -33,17 +35,7 @@ __all__ = ["BPR"]
 _MAX_REDRAWS = 20
 
 
-class _Scorer:
-    """Score rows of the current parameters, for the validation metric."""
-
-    def __init__(self, U, V, b):
-        self.U, self.V, self.b = U, V, b
-
-    def __call__(self, users):
-        return self.U[users] @ self.V.T + self.b
-
-
-class BPR(PreferenceRecommender):
+class BPR(PreferenceRecommender, FactorModel):
     """Matrix factorization with item biases trained on the BPR criterion.
 
     Each mini-batch of triples takes one gradient step on its part of
@@ -68,8 +60,8 @@ class BPR(PreferenceRecommender):
         :math:`\\eta`.
     reg : float, default=0.01
         :math:`\\lambda`, per triple (see ``bpr_loss``).
-    reg_bias : float, optional
-        :math:`\\lambda_b` (default: ``reg``).
+    reg_bias : float or None, default=None
+        :math:`\\lambda_b` (``None``: ``reg``).
     n_epochs : int, default=30
         Passes over the training pairs.
     batch_size : int, default=1024
@@ -78,11 +70,12 @@ class BPR(PreferenceRecommender):
         Factors start as :math:`\\mathcal N(0, \\text{init\\_std}^2)`; biases at 0.
     eval_every : int, default=5
         With ``fit(train, eval_set=val)``: epochs between evaluations of
-        NDCG@10 on ``val`` (training items excluded).
+        NDCG@10 on ``val`` (training items excluded), by
+        :func:`recsys_tutorial.metrics.ranking_metrics` (all users in one batch).
     patience : int, default=3
         Evaluations without improvement before training stops; the
         parameters of the best evaluation are kept.
-    random_state : None, int or numpy Generator
+    random_state : None, int or numpy Generator, default=None
         Seeds the initialization, the order of the pairs and the negatives.
     verbose : bool, default=False
         Print the loss (and the validation NDCG) per epoch, to stdout.
@@ -107,8 +100,12 @@ class BPR(PreferenceRecommender):
 
     Notes
     -----
-    A user without training ratings scores :math:`b_i` (an item-bias ranking);
-    an item without training ratings is never drawn and scores 0.  A negative that
+    :meth:`predict` returns the score :math:`\\hat x_{ui}` itself, unclipped
+    (a preference, not a star rating).  A user without training ratings
+    scores :math:`b_i` (an item-bias ranking); an item without training
+    ratings is never drawn and scores 0.  :meth:`similar_items` and
+    :meth:`similar_users` compare the factors :math:`V` and :math:`U` (the
+    biases are not part of the embedding).  A negative that
     turns out to be one of the user's positives is redrawn (up to 20 times,
     enough unless a user rated nearly every item; only then can a triple keep
     a positive as its negative).
@@ -122,6 +119,20 @@ class BPR(PreferenceRecommender):
         "eval_history_",
         "best_epoch_",
     )
+    _parameter_constraints = {
+        "n_factors": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0.0, None, closed="neither")],
+        "reg": [Interval(float, 0.0, None)],
+        "reg_bias": [Interval(float, 0.0, None), NONE],
+        "n_epochs": [Interval(int, 1, None)],
+        "batch_size": [Interval(int, 1, None)],
+        # all-zero factors are a saddle point: every factor gradient is 0 there
+        "init_std": [Interval(float, 0.0, None, closed="neither")],
+        "eval_every": [Interval(int, 1, None)],
+        "patience": [Interval(int, 1, None)],
+        "random_state": [RANDOM_STATE],
+        "verbose": [BOOLEAN],
+    }
 
     def __init__(
         self,
@@ -153,6 +164,7 @@ class BPR(PreferenceRecommender):
     def fit(self, ratings: Ratings, eval_set: Ratings | None = None) -> BPR:
         """Learn from ``ratings``; with ``eval_set``, stop early on its NDCG@10."""
         if eval_set is not None:
+            self._validate_params()  # bad hyperparameters first, as for every model
             eval_set = check_ratings("eval_set", eval_set)
             ratings = check_ratings("ratings", ratings)
             if eval_set.shape != ratings.shape:
@@ -166,17 +178,18 @@ class BPR(PreferenceRecommender):
         finally:
             del self._eval_set
 
-    def _fit(self, ratings: Ratings) -> None:
-        d = check_int("n_factors", self.n_factors)
-        lr = check_float("lr", self.lr, 0.0, strict=True)
-        reg = check_float("reg", self.reg)
-        reg_bias = reg if self.reg_bias is None else check_float("reg_bias", self.reg_bias)
-        n_epochs = check_int("n_epochs", self.n_epochs)
-        batch_size = check_int("batch_size", self.batch_size)
-        init_std = check_float("init_std", self.init_std)
-        eval_every = check_int("eval_every", self.eval_every)
-        patience = check_int("patience", self.patience)
-        rng = check_random_state(self.random_state)
+    def _fit(self, ratings: Ratings, params: dict) -> None:
+        # overflow is reported once, by the finiteness check of each epoch, not as numpy warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._train(ratings, params)
+
+    def _train(self, ratings: Ratings, params: dict) -> None:
+        d, lr, reg = params["n_factors"], params["lr"], params["reg"]
+        reg_bias = reg if params["reg_bias"] is None else params["reg_bias"]
+        n_epochs, batch_size = params["n_epochs"], params["batch_size"]
+        init_std = params["init_std"]
+        eval_every, patience = params["eval_every"], params["patience"]
+        rng = check_random_state(params["random_state"])
         m, n = ratings.n_users, ratings.n_items
         U = rng.normal(0.0, init_std, size=(m, d))
         V = rng.normal(0.0, init_std, size=(n, d))
@@ -210,11 +223,18 @@ class BPR(PreferenceRecommender):
                 V -= lr * (_sum_rows(i, dvi, n) + _sum_rows(j, dvj, n))
                 b -= lr * (_sum_rows(i, dbi, n) + _sum_rows(j, dbj, n))
             history.append(total)
+            if not (np.isfinite(total) and np.isfinite(U).all() and np.isfinite(V).all()):
+                raise RuntimeError(
+                    f"BPR: the loss became non-finite in epoch {epoch}: the steps diverged; "
+                    f"lower lr={params['lr']}, reg={params['reg']} (lr * reg must stay well "
+                    f"below 1) or init_std={params['init_std']}"
+                )
             message = f"epoch {epoch:3d}: loss {total:.4f}"
             stop = False
             if eval_set is not None and (epoch % eval_every == 0 or epoch == n_epochs):
-                scorer = _Scorer(U, V, b)
-                score = ranking_metrics_from_scores(scorer, ratings, eval_set, 10)["ndcg"]
+                # the batched top-N path of every model, on the current parameters
+                self.user_factors_, self.item_factors_, self.item_bias_ = U, V, b
+                score = ranking_metrics(self, ratings, eval_set, 10)["ndcg"]
                 evaluations.append((epoch, score))
                 message += f"  validation NDCG@10 {score:.4f}"
                 if score > best_score:
@@ -227,7 +247,7 @@ class BPR(PreferenceRecommender):
                 else:
                     since_best += 1
                     stop = since_best >= patience
-            if self.verbose:
+            if params["verbose"]:
                 print(message)
             if stop:
                 break
@@ -252,7 +272,7 @@ class BPR(PreferenceRecommender):
         return j
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return self.user_factors_[users] @ self.item_factors_.T + self.item_bias_
+        return row_dots(self.user_factors_[users], self.item_factors_) + self.item_bias_
 
     def _cold_user_scores(self) -> np.ndarray:
         return self.item_bias_.copy()

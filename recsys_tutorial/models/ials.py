@@ -35,7 +35,9 @@ import scipy.sparse as sp
 from ..data import Ratings
 from ..linalg import RowGroups, cholesky_solve
 from ..objectives import _SCALINGS, confidence, regularization_weights, wmf_loss
-from ..utils import check_float, check_int, check_random_state
+from ..utils import check_random_state, check_ratings
+from ..validation import BOOLEAN, RANDOM_STATE, Interval, Options
+from .base import FactorModel, row_dots
 from .preference import PreferenceRecommender
 
 __all__ = ["ImplicitMF"]
@@ -84,7 +86,7 @@ class _Side:
         return sp.csr_matrix((W.data * dots, W.indices, W.indptr), shape=W.shape) @ F
 
 
-class ImplicitMF(PreferenceRecommender):
+class ImplicitMF(PreferenceRecommender, FactorModel):
     """Weighted matrix factorization (WMF) of implicit feedback, trained by iALS.
 
     Minimizes :math:`J` of the module docstring by alternating exact (or
@@ -132,7 +134,7 @@ class ImplicitMF(PreferenceRecommender):
         :math:`\\varepsilon` of the log scaling.
     init_std : float, default=0.01
         Factors start as :math:`\\mathcal N(0, \\text{init\\_std}^2)` draws.
-    random_state : None, int or numpy Generator
+    random_state : None, int or numpy Generator, default=None
         Seeds the initialization: an int makes fits identical.
     verbose : bool, default=False
         Print the objective after each epoch (to stdout).
@@ -155,13 +157,31 @@ class ImplicitMF(PreferenceRecommender):
 
     Notes
     -----
-    Users and items without training ratings end with zero factors (their
-    normal equations have a zero right-hand side), so they score 0: an
-    unknown user's list is ordered by item index; fold its items in to do
-    better (chapter 8).
+    :meth:`predict` returns the preference score :math:`U_i^\\top V_j` itself,
+    unclipped (it is not a star rating).  Users and items without training
+    ratings end with zero factors (their normal equations have a zero
+    right-hand side), so they score 0: an unknown user's list is ordered by
+    item index; fold its items in to do better (chapter 8).  They are also
+    left out of :meth:`similar_items` / :meth:`similar_users`.
     """
 
     _fitted_attributes = ("user_factors_", "item_factors_", "history_", "history_time_")
+    _parameter_constraints = {
+        "n_factors": [Interval(int, 1, None)],
+        "reg": [Interval(float, 0.0, None, closed="neither")],
+        "alpha": [Interval(float, 0.0, None)],
+        "reg_exponent": [Interval(float, 0.0, None)],
+        "n_epochs": [Interval(int, 1, None)],
+        "solver": [Options(*_SOLVERS)],
+        "cg_steps": [Interval(int, 1, None)],
+        "use_values": [BOOLEAN],
+        "scaling": [Options(*_SCALINGS)],
+        "eps": [Interval(float, 0.0, None, closed="neither")],
+        # all-zero factors are a fixed point of iALS (every right-hand side is 0)
+        "init_std": [Interval(float, 0.0, None, closed="neither")],
+        "random_state": [RANDOM_STATE],
+        "verbose": [BOOLEAN],
+    }
 
     def __init__(
         self,
@@ -194,45 +214,30 @@ class ImplicitMF(PreferenceRecommender):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self) -> dict:
-        p = {
-            "n_factors": check_int("n_factors", self.n_factors),
-            "reg": check_float("reg", self.reg, 0.0, strict=True),
-            "alpha": check_float("alpha", self.alpha),
-            "reg_exponent": check_float("reg_exponent", self.reg_exponent),
-            "n_epochs": check_int("n_epochs", self.n_epochs),
-            "cg_steps": check_int("cg_steps", self.cg_steps),
-            "eps": check_float("eps", self.eps, 0.0, strict=True),
-            "init_std": check_float("init_std", self.init_std),
-        }
-        if self.solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {_SOLVERS}; got {self.solver!r}")
-        if self.scaling not in _SCALINGS:
-            raise ValueError(f"scaling must be one of {_SCALINGS}; got {self.scaling!r}")
-        for name in ("use_values", "verbose"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool; got {type(getattr(self, name)).__name__}")
-        return p
-
-    def _feedback(self, ratings: Ratings) -> Ratings:
+    @staticmethod
+    def _feedback(ratings: Ratings, use_values: bool) -> Ratings:
         """The ratings whose values enter the confidence (all ones unless ``use_values``)."""
-        if self.use_values:
+        if use_values:
             return ratings
         return Ratings(
             ratings.users, ratings.items, np.ones(len(ratings)), ratings.n_users, ratings.n_items
         )
 
-    def _fit(self, ratings: Ratings) -> None:
-        p = self._check_params()
+    def _fit(self, ratings: Ratings, params: dict) -> None:
+        # overflow is reported once, by the finiteness check of each epoch, not as numpy warnings
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._train(ratings, params)
+
+    def _train(self, ratings: Ratings, p: dict) -> None:
         d = p["n_factors"]
-        feedback = self._feedback(ratings)
-        c = confidence(feedback.values, p["alpha"], scaling=self.scaling, eps=p["eps"])
+        feedback = self._feedback(ratings, p["use_values"])
+        c = confidence(feedback.values, p["alpha"], scaling=p["scaling"], eps=p["eps"])
         m, n = ratings.n_users, ratings.n_items
         users = _Side(RowGroups(ratings.users, ratings.items, m, n), c, d)
         items = _Side(RowGroups(ratings.items, ratings.users, n, m), c, d)
         wu = regularization_weights(self.user_counts_, p["reg_exponent"])
         wv = regularization_weights(self.item_counts_, p["reg_exponent"])
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(p["random_state"])
         U = rng.normal(0.0, p["init_std"], size=(m, d))
         V = rng.normal(0.0, p["init_std"], size=(n, d))
         U[self.user_counts_ == 0] = 0.0
@@ -248,7 +253,14 @@ class ImplicitMF(PreferenceRecommender):
                 total_confidence + partial + p["reg"] * float(np.einsum("i,ik,ik->", wu, U, U))
             )
             seconds.append(time.perf_counter() - t0)
-            if self.verbose:
+            if not (np.isfinite(history[-1]) and np.isfinite(U).all() and np.isfinite(V).all()):
+                raise RuntimeError(
+                    f"ImplicitMF: the factors became non-finite in epoch {epoch + 1}: the "
+                    f"penalty or the confidence overflows float64 (reg={p['reg']}, "
+                    f"reg_exponent={p['reg_exponent']}, alpha={p['alpha']}, "
+                    f"init_std={p['init_std']}); use smaller values"
+                )
+            if p["verbose"]:
                 print(f"epoch {epoch + 1:3d}: objective {history[-1]:.4f}")
         self.user_factors_, self.item_factors_ = U, V
         self.history_ = np.array(history)
@@ -269,7 +281,7 @@ class ImplicitMF(PreferenceRecommender):
         def apply(P):  # A_r P_r for every row r at once, never forming A_r
             return P @ gram + lam[:, None] * P + side.correction(F, P)
 
-        if self.solver == "cholesky":
+        if p["solver"] == "cholesky":
             A = side.groups.gram(F, side.excess)
             A += gram
             diag = np.arange(F.shape[1])
@@ -297,14 +309,15 @@ class ImplicitMF(PreferenceRecommender):
     def objective(self, ratings: Ratings) -> float:
         """:math:`J` of the current factors on ``ratings``, by :func:`.objectives.wmf_loss`."""
         self._check_fitted()
-        nu = check_float("reg_exponent", self.reg_exponent)
-        feedback = self._feedback(ratings)
+        p = self._validate_params()
+        nu = p["reg_exponent"]
+        feedback = self._feedback(check_ratings("ratings", ratings), p["use_values"])
         return wmf_loss(
-            self.user_factors_, self.item_factors_, feedback, self.alpha, self.reg,
-            scaling=self.scaling, eps=self.eps,
+            self.user_factors_, self.item_factors_, feedback, p["alpha"], p["reg"],
+            scaling=p["scaling"], eps=p["eps"],
             user_weights=regularization_weights(feedback.user_counts(), nu),
             item_weights=regularization_weights(feedback.item_counts(), nu),
         )  # fmt: skip
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return self.user_factors_[users] @ self.item_factors_.T
+        return row_dots(self.user_factors_[users], self.item_factors_)

@@ -14,7 +14,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from ..data import Ratings
-from ..utils import check_float, check_int
+from ..validation import RANDOM_STATE, Interval
 from .preference import PreferenceRecommender
 
 __all__ = ["ItemKNN", "EASE"]
@@ -55,8 +55,8 @@ class ItemKNN(PreferenceRecommender):
     Parameters
     ----------
     n_neighbors : int, default=100
-        :math:`k`, the neighbourhood size.
-    random_state : None
+        :math:`k`, the neighbourhood size (at most ``n_items - 1`` are kept).
+    random_state : None, int or numpy Generator, default=None
         Accepted so that every model shares the interface; nothing is drawn.
 
     Attributes
@@ -68,16 +68,20 @@ class ItemKNN(PreferenceRecommender):
     """
 
     _fitted_attributes = ("neighbors_", "similarities_")
+    _parameter_constraints = {
+        "n_neighbors": [Interval(int, 1, None)],
+        "random_state": [RANDOM_STATE],
+    }
 
     def __init__(self, n_neighbors=100, *, random_state=None):
         self.n_neighbors = n_neighbors
         self.random_state = random_state
 
-    def _fit(self, ratings: Ratings) -> None:
+    def _fit(self, ratings: Ratings, params: dict) -> None:
         n = ratings.n_items
-        k = min(check_int("n_neighbors", self.n_neighbors), n - 1)
+        k = min(params["n_neighbors"], n - 1)
         if k < 1:
-            raise ValueError("ItemKNN needs at least 2 items")
+            raise ValueError(f"ItemKNN needs ratings with at least 2 items; got n_items={n}")
         X = _binary(ratings)
         XT = X.T.tocsr()
         norms = np.sqrt(self.item_counts_.astype(np.float64))
@@ -125,8 +129,9 @@ class EASE(PreferenceRecommender):
     Parameters
     ----------
     reg : float, default=500.0
-        :math:`\\lambda > 0`.
-    random_state : None
+        :math:`\\lambda > 0` (with :math:`\\lambda = 0` the Gram matrix of
+        an unrated item, or of linearly dependent items, is singular).
+    random_state : None, int or numpy Generator, default=None
         Accepted so that every model shares the interface; nothing is drawn.
 
     Attributes
@@ -136,13 +141,17 @@ class EASE(PreferenceRecommender):
     """
 
     _fitted_attributes = ("item_weights_",)
+    _parameter_constraints = {
+        "reg": [Interval(float, 0.0, None, closed="neither")],
+        "random_state": [RANDOM_STATE],
+    }
 
     def __init__(self, reg=500.0, *, random_state=None):
         self.reg = reg
         self.random_state = random_state
 
-    def _fit(self, ratings: Ratings) -> None:
-        reg = check_float("reg", self.reg, 0.0, strict=True)
+    def _fit(self, ratings: Ratings, params: dict) -> None:
+        reg = params["reg"]
         X = _binary(ratings)
         G = (X.T @ X).toarray()
         G[np.diag_indices_from(G)] += reg
