@@ -267,19 +267,27 @@ def main(argv=None) -> None:
         print(f"  {ours} - {peer}: {diff.mean():+.4f} ± {diff.std(ddof=1):.4f} (t = {t:.2f})")
 
     if have_implicit():
-        # the same factors and iterations, the same data, one thread; best of 3 fits each
+        # the same factors, iterations and CG steps (implicit 0.7.3 always takes 3), the same
+        # data and precision, one thread; fits interleaved so that a busy machine slows both
+        # alike; best of 3 each
         ours = rt.models.ImplicitMF() if not args.quick else rt.models.ImplicitMF(8, n_epochs=2)
         d, epochs = ours.n_factors, ours.n_epochs
-        theirs = ImplicitAdapter("als", factors=d, iterations=epochs)
         train = folds[0][0]
-        t_ours = min(timed_fit(ours.clone(), train)[1] for _ in range(3))
-        t_theirs = min(timed_fit(theirs, train)[1] for _ in range(3))
-        print(
-            f"\nfit time at {d} factors, {epochs} iterations, fold 1, one thread (best of 3): "
-            f"ImplicitMF ({ours.solver}, {ours.cg_steps} CG steps) {t_ours:.2f} s, "
-            f"implicit ALS (CG, 3 steps) {t_theirs:.2f} s, ratio {t_ours / t_theirs:.2f}"
-        )
-
+        times = {}
+        for _ in range(3):
+            for dtype in ("float32", "float64"):
+                theirs = ImplicitAdapter(
+                    "als", factors=d, iterations=epochs, dtype=np.dtype(dtype)
+                )
+                model = ours.clone().set_params(dtype=dtype, cg_steps=3)
+                times.setdefault(("ours", dtype), []).append(timed_fit(model, train)[1])
+                times.setdefault(("implicit", dtype), []).append(timed_fit(theirs, train)[1])
+        print(f"\nfit time at {d} factors, {epochs} iterations, 3 CG steps, fold 1, one thread "
+              "(best of 3):")
+        for dtype in ("float32", "float64"):
+            t_ours, t_theirs = min(times["ours", dtype]), min(times["implicit", dtype])
+            print(f"  {dtype}: ImplicitMF {t_ours:.2f} s, implicit ALS {t_theirs:.2f} s, "
+                  f"ratio {t_ours / t_theirs:.2f}")
 
 if __name__ == "__main__":
     t0 = time.perf_counter()

@@ -79,19 +79,39 @@ def test_history_is_the_dense_objective(solver):
     assert model.objective(r) == pytest.approx(J, rel=1e-10)
 
 
-def test_cg_products_are_the_same_whatever_the_block_size(monkeypatch):
-    # the batched dot products run block by block; tiny blocks must give the same fit
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+def test_fits_are_the_same_whatever_the_buckets_and_the_cache(monkeypatch, solver):
+    # rows are bucketed by length and the gathered blocks kept for the CG steps; one row
+    # per bucket, many rows per bucket, and gathering again at every step give the same fit
     from recsys_tutorial.models import ials
 
     r = tiny(seed=5)
-    whole = ImplicitMF(**IMF, n_epochs=3, random_state=0).fit(r)
-    monkeypatch.setattr(ials, "_BLOCK_ELEMENTS", 7)
-    blocks = ImplicitMF(**IMF, n_epochs=3, random_state=0).fit(r)
-    np.testing.assert_allclose(blocks.item_factors_, whole.item_factors_, rtol=0, atol=1e-12)
+    whole = ImplicitMF(**IMF, n_epochs=3, solver=solver, random_state=0).fit(r)
+    for name, value in (("_BUCKET_ENTRIES", 1), ("_BUCKET_RATIO", 100.0), ("_CACHE_ELEMENTS", 0)):
+        with monkeypatch.context() as patch:
+            patch.setattr(ials, name, value)
+            other = ImplicitMF(**IMF, n_epochs=3, solver=solver, random_state=0).fit(r)
+        np.testing.assert_allclose(other.item_factors_, whole.item_factors_, rtol=0, atol=1e-12)
+        args = (IMF["alpha"], IMF["reg"], IMF["reg_exponent"])
+        J = dense_objective(other.user_factors_, other.item_factors_, r, *args)
+        assert other.history_[-1] == pytest.approx(J, rel=1e-10), name
+
+
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+def test_float32_fits_follow_the_float64_fit(solver):
+    r = tiny(seed=6)
+    exact = ImplicitMF(**IMF, n_epochs=5, solver=solver, random_state=0).fit(r)
+    single = ImplicitMF(**IMF, n_epochs=5, solver=solver, dtype="float32", random_state=0).fit(r)
+    assert single.user_factors_.dtype == single.item_factors_.dtype == np.float32
+    assert exact.user_factors_.dtype == np.float64
+    np.testing.assert_allclose(single.item_factors_, exact.item_factors_, rtol=0, atol=1e-4)
+    assert single.history_[-1] == pytest.approx(exact.history_[-1], rel=1e-5)
+    # its history is still the objective of its own factors
     J = dense_objective(
-        blocks.user_factors_, blocks.item_factors_, r, IMF["alpha"], IMF["reg"], IMF["reg_exponent"]
-    )
-    assert blocks.history_[-1] == pytest.approx(J, rel=1e-10)
+        single.user_factors_.astype(np.float64), single.item_factors_.astype(np.float64), r,
+        IMF["alpha"], IMF["reg"], IMF["reg_exponent"],
+    )  # fmt: skip
+    assert single.history_[-1] == pytest.approx(J, rel=1e-5)
 
 
 def test_cholesky_history_never_increases():
