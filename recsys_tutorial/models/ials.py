@@ -153,9 +153,17 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         of an observed pair.  (The ``implicit`` library, 0.7, uses
         :math:`c_{ij} = \\alpha r_{ij}`: its ``alpha=2`` is ``alpha=1`` here.)
     reg_exponent : float, default=0.5
-        :math:`\\nu` of the row weights :math:`w_i = |\\Omega_i|^{\\nu}`:
+        :math:`\\nu` of the row weights :math:`w_i = s_i^{\\nu}`:
         frequency-scaled regularization (Rendle et al. 2022) for
         :math:`\\nu > 0`, the plain penalty of Hu et al. for :math:`\\nu = 0`.
+    reg_weighting : {"observed", "all"}, default="observed"
+        What :math:`s_i` counts.  ``"observed"``: the row's observed pairs,
+        :math:`s_i = |\\Omega_i|` (as ALS-WR).  ``"all"``: the total confidence
+        of the row's terms in :math:`J`, over all :math:`n` columns,
+        :math:`s_i = \\sum_j c_{ij} = n + \\sum_{j \\in \\Omega_i} (c_{ij} - 1)`
+        (for items, :math:`m` + ...): Rendle et al.'s weights
+        :math:`(|\\Omega_i| + \\alpha_0 n)^{\\nu}`, which are these up to a
+        constant factor when their unobserved weight is :math:`\\alpha_0 = 1 / \\alpha`.
     n_epochs : int, default=15
         Sweeps (users, then items).
     solver : {"cg", "cholesky"}, default="cg"
@@ -226,6 +234,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         "reg": [Interval(float, 0.0, None, closed="neither")],
         "alpha": [Interval(float, 0.0, None)],
         "reg_exponent": [Interval(float, 0.0, None)],
+        "reg_weighting": [Options("observed", "all")],
         "n_epochs": [Interval(int, 1, None)],
         "solver": [Options(*_SOLVERS)],
         "cg_steps": [Interval(int, 1, None)],
@@ -246,6 +255,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         reg=5.0,
         alpha=5.0,
         reg_exponent=0.5,
+        reg_weighting="observed",
         n_epochs=15,
         solver="cg",
         cg_steps=3,
@@ -261,6 +271,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         self.reg = reg
         self.alpha = alpha
         self.reg_exponent = reg_exponent
+        self.reg_weighting = reg_weighting
         self.n_epochs = n_epochs
         self.solver = solver
         self.cg_steps = cg_steps
@@ -294,8 +305,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         dtype = np.dtype(p["dtype"])
         users = _Side(RowGroups(ratings.users, ratings.items, m, n), c, dtype)
         items = _Side(RowGroups(ratings.items, ratings.users, n, m), c, dtype)
-        wu = regularization_weights(self.user_counts_, p["reg_exponent"])
-        wv = regularization_weights(self.item_counts_, p["reg_exponent"])
+        wu, wv = self._penalty_weights(ratings, c, p)
         rng = check_random_state(p["random_state"])
         # drawn in float64 whatever the dtype, so float32 starts from the rounded same point
         U = rng.normal(0.0, p["init_std"], size=(m, d)).astype(dtype)
@@ -367,17 +377,28 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
                 rs = rs_new
         return X, -float(np.einsum("rk,rk->", X, b + residual, dtype=np.float64))
 
+    @staticmethod
+    def _penalty_weights(ratings: Ratings, c: np.ndarray, p: dict) -> tuple:
+        """The row weights :math:`w_i = s_i^{\\nu}` of users and items (see ``reg_weighting``)."""
+        if p["reg_weighting"] == "observed":
+            su, sv = ratings.user_counts(), ratings.item_counts()
+        else:
+            m, n = ratings.shape
+            su = n + np.bincount(ratings.users, c - 1.0, minlength=m)
+            sv = m + np.bincount(ratings.items, c - 1.0, minlength=n)
+        nu = p["reg_exponent"]
+        return regularization_weights(su, nu), regularization_weights(sv, nu)
+
     def objective(self, ratings: Ratings) -> float:
         """:math:`J` of the current factors on ``ratings``, by :func:`.objectives.wmf_loss`."""
         self._check_fitted()
         p = self._validate_params()
-        nu = p["reg_exponent"]
         feedback = self._feedback(check_ratings("ratings", ratings), p["use_values"])
+        c = confidence(feedback.values, p["alpha"], scaling=p["scaling"], eps=p["eps"])
+        wu, wv = self._penalty_weights(feedback, c, p)
         return wmf_loss(
             self.user_factors_, self.item_factors_, feedback, p["alpha"], p["reg"],
-            scaling=p["scaling"], eps=p["eps"],
-            user_weights=regularization_weights(feedback.user_counts(), nu),
-            item_weights=regularization_weights(feedback.item_counts(), nu),
+            scaling=p["scaling"], eps=p["eps"], user_weights=wu, item_weights=wv,
         )  # fmt: skip
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
