@@ -89,9 +89,10 @@ def have_implicit() -> bool:
     return True
 
 
-# The grids: ImplicitMF and implicit's ALS get the same number of settings, and
-# so do BPR and implicit's BPR.  implicit's ALS grid contains the tuned
-# point (256 factors, reg 20, alpha 2) and its neighbours.  Mind the two alphas:
+# The grids: ImplicitMF and implicit's ALS get the same number of settings (24),
+# and so do BPR and implicit's BPR (8).  implicit's ALS grid contains the issue's
+# tuned point (256 factors, reg 20, alpha 2) and its neighbours; ImplicitMF's spans
+# reg_exponent, which implicit lacks, where implicit's spans one more factor size.  Mind the two alphas:
 # implicit 0.7.3 takes the confidence of an observed pair as alpha * r (its
 # alpha = 2 is c = 2), ImplicitMF as 1 + alpha * r (Hu et al.), so implicit's
 # alpha = 2 is ImplicitMF's alpha = 1; ImplicitMF's regularization also carries
@@ -119,15 +120,16 @@ def grids(quick: bool) -> dict:
             ),
         }
     imf = [
-        {"n_factors": d, "reg": reg, "alpha": alpha}
+        {"n_factors": d, "reg": reg, "alpha": alpha, "reg_exponent": nu}
         for d in (64, 128)
         for reg in (3.0, 5.0, 8.0)
         for alpha in (2.0, 5.0)
+        for nu in (0.25, 0.5)
     ]
     als = [
         {"factors": d, "regularization": reg, "alpha": alpha}
-        for d in (128, 256)
-        for reg in (10.0, 20.0, 40.0)
+        for d in (64, 128, 256)
+        for reg in (10.0, 15.0, 20.0, 30.0)
         for alpha in (1.0, 2.0)
     ]
     bpr = [
