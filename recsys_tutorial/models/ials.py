@@ -28,6 +28,7 @@ the normal equations of iALS: the Gram matrix :math:`V^\\top V` carries all
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 
@@ -44,13 +45,11 @@ __all__ = ["ImplicitMF"]
 _SOLVERS = ("cg", "cholesky")
 
 #: A bucket holds rows whose numbers of observed pairs are within this ratio of
-#: its shortest row's (so padding adds at most 12.5% work) ...
-_BUCKET_RATIO = 1.125
-#: ... and at most this many padded pairs (its gathered block: 16 MB at d = 64 in float32).
-_BUCKET_ENTRIES = 1 << 16
-#: The gathered blocks of a half-step are kept for its CG steps while they hold at
-#: most this many numbers (256 MB in float64); beyond, each step gathers them again.
-_CACHE_ELEMENTS = 1 << 25
+#: its shortest row's (so padding adds at most 25% work) ...
+_BUCKET_RATIO = 1.25
+#: ... and a gathered block of at most this many bytes, so that it stays in the
+#: CPU's L2 cache while the bucket's CG steps use it again and again.
+_BUCKET_BYTES = 1 << 20
 
 
 def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -61,16 +60,16 @@ class _Side:
     """The data of one half-step: the rows solved for, grouped with their observed columns.
 
     Rows are sorted by their number of observed pairs and cut into buckets of
-    nearly equal length; bucket :math:`b` holds ``columns`` (rows x L, the
-    observed columns of each row, padded with the index ``n_cols`` of a zero
-    factor row) and ``weights`` (the matching :math:`c_{ij} - 1`, 0 where
-    padded).  Gathering the other side's factors ``F[columns]`` gives a dense
-    (rows, L, d) block, on which every per-row sum over the observed pairs is
-    one stacked matrix product at BLAS speed.  ``target`` is the CSR matrix of
-    :math:`c_{ij} p_{ij} = c_{ij}`.
+    nearly equal length; bucket :math:`b` holds ``rows``, ``columns`` (rows x
+    L, the observed columns of each row, padded with the index ``n_cols`` of
+    a zero factor row) and ``weights`` (the matching :math:`c_{ij} - 1`, 0
+    where padded).  Gathering the other side's factors ``F[columns]`` gives a
+    dense (rows, L, d) block :math:`G`, on which every per-row sum over the
+    observed pairs is one stacked matrix product.  ``target`` is the CSR
+    matrix of :math:`c_{ij} p_{ij} = c_{ij}`.
     """
 
-    def __init__(self, groups: RowGroups, c: np.ndarray, dtype) -> None:
+    def __init__(self, groups: RowGroups, c: np.ndarray, d: int, dtype) -> None:
         self.n_rows, self.n_cols = groups.n_rows, groups.n_cols
         self.target = groups.matrix(c.astype(dtype))
         indptr, indices = groups.indptr, groups.indices
@@ -78,12 +77,13 @@ class _Side:
         counts = np.diff(indptr)
         order = np.argsort(counts, kind="stable")
         sorted_counts = counts[order]
+        max_entries = max(1, _BUCKET_BYTES // (d * np.dtype(dtype).itemsize))
         self.buckets = []
         start = int(np.searchsorted(sorted_counts, 1))  # rows without pairs: no correction
         while start < order.size:
             limit = sorted_counts[start] * _BUCKET_RATIO
             stop = int(np.searchsorted(sorted_counts, limit, side="right"))
-            stop = min(stop, start + max(1, _BUCKET_ENTRIES // int(sorted_counts[stop - 1])))
+            stop = min(stop, start + max(1, max_entries // int(sorted_counts[stop - 1])))
             rows = order[start:stop]
             offsets = np.arange(sorted_counts[stop - 1])
             inside = offsets < counts[rows, None]
@@ -92,47 +92,29 @@ class _Side:
             weights = np.where(inside, excess[positions], 0).astype(dtype)
             self.buckets.append((rows, columns, weights))
             start = stop
-        self.cacheable = sum(col.size for _, col, _ in self.buckets) <= _CACHE_ELEMENTS
 
-    def gather(self, F: np.ndarray) -> list:
-        """The blocks ``F[columns]`` of every bucket (kept for the CG steps when they fit)."""
+    def blocks(self, F: np.ndarray):
+        """Yield ``(rows, weights, G)`` bucket by bucket, ``G = F[columns]`` gathered."""
         padded = np.zeros((self.n_cols + 1, F.shape[1]), dtype=F.dtype)
         padded[: self.n_cols] = F
-        if self.cacheable:
-            return [padded[columns] for _, columns, _ in self.buckets]
-        return [_Lazy(padded, columns) for _, columns, _ in self.buckets]
-
-    def correction(self, blocks: list, P: np.ndarray) -> np.ndarray:
-        """:math:`\\sum_{j \\in \\Omega_i} (c_{ij} - 1) (V_j^\\top P_i) V_j` for every row ``i``.
-
-        Per bucket, two stacked matrix-vector products with its block
-        :math:`G` (rows, L, d): the dots :math:`t = G P_i` over the observed
-        pairs, then :math:`G^\\top (w \\odot t)`.
-        """
-        out = np.zeros_like(P)
-        for (rows, _, weights), block in zip(self.buckets, blocks):
-            G = block.get() if isinstance(block, _Lazy) else block
-            dots = np.matmul(G, P[rows, :, None])[:, :, 0]
-            out[rows] = np.matmul((weights * dots)[:, None, :], G)[:, 0, :]
-        return out
-
-    def gram(self, blocks: list, d: int) -> np.ndarray:
-        """:math:`\\sum_{j \\in \\Omega_i} (c_{ij} - 1) V_j V_j^\\top`, (n_rows, d, d)."""
-        A = np.zeros((self.n_rows, d, d), dtype=self.target.dtype)
-        for (rows, _, weights), block in zip(self.buckets, blocks):
-            G = block.get() if isinstance(block, _Lazy) else block
-            A[rows] = np.matmul(G.transpose(0, 2, 1), weights[:, :, None] * G)
-        return A
+        for rows, columns, weights in self.buckets:
+            yield rows, weights, padded[columns]
 
 
-class _Lazy:
-    """A bucket's block gathered on demand (when all of them would take too much memory)."""
+def _apply_normal_matrix(gram, lam, G, weights, P):
+    """:math:`A_r P_r = (F^\\top F + \\lambda w_r I) P_r` + the correction, for a block's rows."""
+    return P @ gram + lam * P + _correction(G, weights, P)
 
-    def __init__(self, padded: np.ndarray, columns: np.ndarray) -> None:
-        self.padded, self.columns = padded, columns
 
-    def get(self) -> np.ndarray:
-        return self.padded[self.columns]
+def _correction(G: np.ndarray, weights: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """:math:`\\sum_{j \\in \\Omega_i} (c_{ij} - 1) (V_j^\\top P_i) V_j` for the rows of a block.
+
+    Two stacked matrix-vector products with the block :math:`G` (rows, L, d):
+    the dots :math:`t = G_i P_i` over the observed pairs, then
+    :math:`G_i^\\top (w_i \\odot t)`.
+    """
+    dots = np.matmul(G, P[:, :, None])[:, :, 0]
+    return np.matmul((weights * dots)[:, None, :], G)[:, 0, :]
 
 
 class ImplicitMF(PreferenceRecommender, FactorModel):
@@ -176,10 +158,10 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         previous factors (Takács et al. 2011; the ``implicit`` library does
         the same), never forming the matrices: each step multiplies by
         :math:`V^\\top V` and adds the correction over the observed pairs,
-        :math:`O(|\\Omega| d + m d^2)`.  The observed pairs' factor rows are
-        gathered once per half-step, in buckets of users with about as many
-        ratings, and reused by every step (two stacked matrix-vector products
-        per bucket).
+        :math:`O(|\\Omega| d + m d^2)`.  Users are solved in buckets of users
+        with about as many ratings: a bucket's factor rows are gathered into
+        a block small enough to stay in the CPU cache, which all of its CG
+        steps reuse (two stacked matrix-vector products per step).
     cg_steps : int, default=3
         Conjugate-gradient steps per half-step (``solver="cg"``).
     dtype : {"float64", "float32"}, default="float64"
@@ -307,8 +289,8 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         c = confidence(feedback.values, p["alpha"], scaling=p["scaling"], eps=p["eps"])
         m, n = ratings.n_users, ratings.n_items
         dtype = np.dtype(p["dtype"])
-        users = _Side(RowGroups(ratings.users, ratings.items, m, n), c, dtype)
-        items = _Side(RowGroups(ratings.items, ratings.users, n, m), c, dtype)
+        users = _Side(RowGroups(ratings.users, ratings.items, m, n), c, d, dtype)
+        items = _Side(RowGroups(ratings.items, ratings.users, n, m), c, d, dtype)
         wu, wv = self._penalty_weights(ratings, c, p)
         rng = check_random_state(p["random_state"])
         # drawn in float64 whatever the dtype, so float32 starts from the rounded same point
@@ -348,37 +330,44 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         computed as :math:`-\\sum_r x_r^\\top (b_r + \\rho_r)` with the residual
         :math:`\\rho_r = b_r - A_r x_r` (zero up to rounding for exact solves); CG
         updates :math:`\\rho` as it goes, so this costs :math:`O(r d)`.
+
+        Every row's system is its own, so the rows are solved bucket by bucket:
+        a bucket's block of gathered factor rows is used by all of its CG steps
+        while it is still in the CPU cache.  Rows without observed pairs have
+        :math:`b_r = 0` and keep :math:`x_r = 0`.
         """
         gram = F.T @ F
         b = side.target @ F
-        blocks = side.gather(F)  # once per half-step, for every CG step
-
-        def apply(P):  # A_r P_r for every row r at once, never forming A_r
-            return P @ gram + lam[:, None] * P + side.correction(blocks, P)
-
-        if p["solver"] == "cholesky":
-            A = side.gram(blocks, F.shape[1])
-            A += gram
-            diag = np.arange(F.shape[1])
-            A[:, diag, diag] += lam[:, None]
-            X = cholesky_solve(A, b)
-            residual = b - np.einsum("rkl,rl->rk", A, X)
-        else:
-            X = X.copy()
-            residual = b - apply(X)
-            direction = residual.copy()
-            rs = _rowdot(residual, residual)
+        X = X.copy()
+        residual = np.zeros_like(X)
+        for rows, weights, G in side.blocks(F):
+            lam_r = lam[rows, None]
+            if p["solver"] == "cholesky":
+                A = np.matmul(G.transpose(0, 2, 1), weights[:, :, None] * G) + gram
+                diag = np.arange(F.shape[1])
+                A[:, diag, diag] += lam_r
+                x = cholesky_solve(A, b[rows])
+                residual[rows] = b[rows] - np.einsum("rkl,rl->rk", A, x)
+                X[rows] = x
+                continue
+            # A_r P_r for the bucket's rows, never forming A_r
+            apply = partial(_apply_normal_matrix, gram, lam_r, G, weights)
+            x = X[rows]
+            r = b[rows] - apply(x)
+            direction = r.copy()
+            rs = _rowdot(r, r)
             for _ in range(p["cg_steps"]):
                 Ad = apply(direction)
                 dAd = _rowdot(direction, Ad)
-                # rows already solved (e.g. users without data: b = 0, x = 0) have dAd = 0
+                # rows already solved have dAd = 0
                 step = np.divide(rs, dAd, out=np.zeros_like(rs), where=dAd > 0)
-                X += step[:, None] * direction
-                residual -= step[:, None] * Ad
-                rs_new = _rowdot(residual, residual)
+                x += step[:, None] * direction
+                r -= step[:, None] * Ad
+                rs_new = _rowdot(r, r)
                 beta = np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)
-                direction = residual + beta[:, None] * direction
+                direction = r + beta[:, None] * direction
                 rs = rs_new
+            X[rows], residual[rows] = x, r
         return X, -float(np.einsum("rk,rk->", X, b + residual, dtype=np.float64))
 
     @staticmethod
