@@ -278,18 +278,21 @@ def main(argv=None) -> None:
         times = {}
         for _ in range(3):
             for dtype in ("float32", "float64"):
-                theirs = ImplicitAdapter(
-                    "als", factors=d, iterations=epochs, dtype=np.dtype(dtype)
-                )
+                theirs = ImplicitAdapter("als", factors=d, iterations=epochs, dtype=np.dtype(dtype))
                 model = ours.clone().set_params(dtype=dtype, cg_steps=3)
                 times.setdefault(("ours", dtype), []).append(timed_fit(model, train)[1])
                 times.setdefault(("implicit", dtype), []).append(timed_fit(theirs, train)[1])
-        print(f"\nfit time at {d} factors, {epochs} iterations, 3 CG steps, fold 1, one thread "
-              "(best of 3):")
+        print(
+            f"\nfit time at {d} factors, {epochs} iterations, 3 CG steps, fold 1, one thread "
+            "(best of 3):"
+        )
         for dtype in ("float32", "float64"):
             t_ours, t_theirs = min(times["ours", dtype]), min(times["implicit", dtype])
-            print(f"  {dtype}: ImplicitMF {t_ours:.2f} s, implicit ALS {t_theirs:.2f} s, "
-                  f"ratio {t_ours / t_theirs:.2f}")
+            print(
+                f"  {dtype}: ImplicitMF {t_ours:.2f} s, implicit ALS {t_theirs:.2f} s, "
+                f"ratio {t_ours / t_theirs:.2f}"
+            )
+
 
 if __name__ == "__main__":
     t0 = time.perf_counter()

@@ -152,7 +152,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         ``"cholesky"`` solves every user's (item's) normal equations exactly,
         forming each :math:`d \\times d` matrix (:math:`O(|\\Omega| d^2)` per
         half-step plus the factorizations, and :math:`(m + n) d^2` memory): the
-        reference, about five times slower than ``"cg"`` at :math:`d = 64` on
+        reference, several times slower than ``"cg"`` at :math:`d = 64` on
         MovieLens 100K, with the same rankings.  ``"cg"`` takes ``cg_steps``
         conjugate-gradient steps on all users at once, warm-started from the
         previous factors (Takács et al. 2011; the ``implicit`` library does
