@@ -98,3 +98,19 @@ def test_als_rate_prints_old_and_new_rows_and_their_flops(tmp_path):
     # both implementations reach the same objective (to rounding)
     assert abs(rows[2]["objective"] - rows[3]["objective"]) <= 1e-9 * rows[2]["objective"]
     assert result.stdout.count("ml-100k 80%") >= 4
+
+
+def test_topn_benchmark_quick_run_prints_its_table():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "topn.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    rows = {line.split("|")[1].strip() for line in lines if line.startswith("| ")}
+    expected = {"model", "most popular", "item-kNN, tuned", "EASE, tuned", "ImplicitMF, tuned"}
+    assert expected | {"BPR, tuned"} <= rows
+    assert "chosen:" in result.stdout
