@@ -30,8 +30,19 @@ MODELS = {
     "MF-plain": lambda **kw: rt.models.MatrixFactorization(n_factors=2, biased=False, n_epochs=3, **kw),
     "PMF": lambda **kw: rt.models.PMF(n_factors=3, n_epochs=3, **kw),
     "BayesianPMF": lambda **kw: rt.models.BayesianPMF(n_factors=2, n_samples=4, burn_in=1, **kw),
+    "ImplicitMF": lambda **kw: rt.models.ImplicitMF(n_factors=3, n_epochs=3, **kw),
+    "ImplicitMF-cholesky": lambda **kw: rt.models.ImplicitMF(
+        n_factors=3, n_epochs=3, solver="cholesky", **kw
+    ),
+    "BPR": lambda **kw: rt.models.BPR(n_factors=3, n_epochs=3, **kw),
+    "ItemKNN": lambda **kw: rt.models.ItemKNN(n_neighbors=5, **kw),
+    "EASE": lambda **kw: rt.models.EASE(reg=2.0, **kw),
 }
-RATING_MODELS = [name for name in MODELS if name != "Popularity"]  # Popularity only ranks
+# the implicit-feedback models predict unclipped preference scores, not stars: their
+# fallbacks are tested by test_preference_scores_and_their_documented_fallbacks
+PREFERENCE_MODELS = ["ImplicitMF", "ImplicitMF-cholesky", "BPR", "ItemKNN", "EASE"]
+RATING_MODELS = [n for n in MODELS if n != "Popularity" and n not in PREFERENCE_MODELS]
+PREDICTING = RATING_MODELS + PREFERENCE_MODELS  # Popularity only ranks
 
 
 @pytest.fixture
@@ -114,7 +125,7 @@ def test_an_int_or_a_generator_seed_makes_fits_bit_identical_and_refit_equals_a_
 def test_a_model_used_before_fit_raises_not_fitted_error(name, tmp_path):
     model = MODELS[name]()
     calls = [lambda: model.recommend(0), lambda: model.save(tmp_path / "m.npz")]
-    if name in RATING_MODELS:
+    if name in PREDICTING:
         calls.append(lambda: model.predict([0], [0]))
     if isinstance(model, FactorModel):
         calls += [lambda: model.similar_items(0), lambda: model.similar_users(0)]
@@ -144,6 +155,35 @@ def test_predictions_have_the_documented_shape_range_and_fallback(name, data):
     np.testing.assert_allclose(
         unknown_user[0], np.clip(data.values.mean() + item_bias[0], 1, 5), rtol=0, atol=1e-12
     )
+
+
+@pytest.mark.parametrize("name", PREFERENCE_MODELS)
+def test_preference_scores_and_their_documented_fallbacks(name, data):
+    """predict is the unclipped score row; unknown items score 0, unknown users the cold row."""
+    model = MODELS[name](random_state=0).fit(data)
+    users = np.repeat(np.arange(data.n_users), data.n_items)
+    items = np.tile(np.arange(data.n_items), data.n_users)
+    pred = model.predict(users, items)
+    assert pred.shape == (users.size,) and pred.dtype == np.float64
+    rows = model._score_users(np.arange(data.n_users))
+    known_items = np.isin(items, data.items)
+    np.testing.assert_allclose(
+        pred[known_items], rows[users, items][known_items], rtol=1e-12, atol=1e-12
+    )
+    assert np.all(pred[items == 5] == 0.0)  # item 5 has no training rating
+    assert model.predict([0], [40])[0] == 0.0  # beyond the training index space
+    # user 3 has no training rating, and 30 is beyond the space: both get the cold-user row
+    cold = model.predict([3] * 4 + [30] * 4, [0, 1, 2, 5] * 2)
+    np.testing.assert_array_equal(cold[:4], cold[4:])
+    expected = model._cold_user_scores()[[0, 1, 2, 5]]
+    expected[3] = 0.0
+    np.testing.assert_array_equal(cold[:4], expected)
+    if name == "BPR":  # its documented cold-user ranking: the item biases
+        np.testing.assert_array_equal(cold[:3], model.item_bias_[:3])
+    else:  # the others: a user with no items scores every item 0
+        assert np.all(cold == 0.0)
+    # not clipped to the star range: these scores live on their own scale
+    assert pred.min() < data.values.min() or pred.max() > data.values.max() or name == "EASE"
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -224,7 +264,7 @@ def test_save_load_is_exact_for_every_kind_of_hyperparameter(name, seed, data, t
     assert_same_state(model, loaded)
     users = np.repeat(np.arange(32), 42)
     items = np.tile(np.arange(42), 32)
-    if name in RATING_MODELS:
+    if name in PREDICTING:
         np.testing.assert_array_equal(loaded.predict(users, items), model.predict(users, items))
     for got, want in zip(loaded.recommend(np.arange(30), k=5), model.recommend(np.arange(30), k=5)):
         np.testing.assert_array_equal(got, want)
@@ -351,7 +391,7 @@ def test_bad_data_and_indices_are_refused(name, data):
         model.recommend(np.array([0.5]))
     with pytest.raises(ValueError, match="k must be >= 1"):
         model.recommend(0, k=0)
-    if name in RATING_MODELS:
+    if name in PREDICTING:
         with pytest.raises(ValueError, match="users and items must have equal lengths"):
             model.predict([0, 1], [0])
 

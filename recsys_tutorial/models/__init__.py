@@ -3,7 +3,10 @@
 from .base import ConvergenceWarning, FactorModel, NotFittedError, Recommender
 from .baseline import Baseline, GlobalMean, Popularity
 from .bpmf import BayesianPMF
+from .bpr import BPR
+from .ials import ImplicitMF
 from .mf import MatrixFactorization
+from .neighbors import EASE, ItemKNN
 from .pmf import PMF
 
 __all__ = [
@@ -17,4 +20,8 @@ __all__ = [
     "MatrixFactorization",
     "PMF",
     "BayesianPMF",
+    "ImplicitMF",
+    "BPR",
+    "ItemKNN",
+    "EASE",
 ]
