@@ -22,24 +22,27 @@ def dense(r, values=False):
     return P, R
 
 
-def dense_objective(U, V, r, alpha, reg, nu, use_values=False):
+def dense_objective(U, V, r, alpha, reg, nu, use_values=False, weighting="observed"):
     """J = sum over all m*n pairs of c (p - U_i.V_j)^2 + penalties, term by term."""
     P, R = dense(r, use_values)
     C = 1.0 + alpha * R
     J = float(np.sum(C * (P - U @ V.T) ** 2))
-    wu = regularization_weights(r.user_counts(), nu)
-    wv = regularization_weights(r.item_counts(), nu)
+    if weighting == "observed":
+        wu = regularization_weights(r.user_counts(), nu)
+        wv = regularization_weights(r.item_counts(), nu)
+    else:  # the total confidence of each row's (column's) m*n terms
+        wu, wv = C.sum(axis=1) ** nu, C.sum(axis=0) ** nu
     return J + reg * float(wu @ np.sum(U**2, 1) + wv @ np.sum(V**2, 1))
 
 
-def dense_solve(F, r, alpha, reg, nu, by_user, use_values=False):
+def dense_solve(F, r, alpha, reg, nu, by_user, use_values=False, weighting="observed"):
     """Each row's weighted least squares min_x sum_j c_j (p_j - x.F_j)^2 + reg w |x|^2, densely."""
     P, R = dense(r, use_values)
     C = 1.0 + alpha * R
     if not by_user:
         P, C = P.T, C.T
     counts = r.user_counts() if by_user else r.item_counts()
-    w = regularization_weights(counts, nu)
+    w = regularization_weights(counts, nu) if weighting == "observed" else C.sum(axis=1) ** nu
     d = F.shape[1]
     rows = []
     for k in range(P.shape[0]):
@@ -51,47 +54,73 @@ def dense_solve(F, r, alpha, reg, nu, by_user, use_values=False):
 IMF = {"n_factors": 3, "reg": 0.7, "alpha": 2.5, "reg_exponent": 0.5, "init_std": 0.3}
 
 
-@pytest.mark.parametrize("use_values", [False, True])
-def test_ials_half_steps_are_the_dense_weighted_least_squares(use_values):
+@pytest.mark.parametrize(
+    "use_values,weighting", [(False, "observed"), (True, "observed"), (True, "all")]
+)
+def test_ials_half_steps_are_the_dense_weighted_least_squares(use_values, weighting):
     r = tiny()
     model = ImplicitMF(
-        **IMF, n_epochs=1, solver="cholesky", use_values=use_values, random_state=4
-    ).fit(r)
+        **IMF, n_epochs=1, solver="cholesky", use_values=use_values, reg_weighting=weighting,
+        random_state=4,
+    ).fit(r)  # fmt: skip
     rng = np.random.default_rng(4)  # the model's initialization, drawn in the same order
     rng.normal(0.0, 0.3, size=(r.n_users, 3))
     V0 = rng.normal(0.0, 0.3, size=(r.n_items, 3))
     V0[r.item_counts() == 0] = 0.0
     args = (IMF["alpha"], IMF["reg"], IMF["reg_exponent"])
-    U1 = dense_solve(V0, r, *args, by_user=True, use_values=use_values)
+    kw = {"use_values": use_values, "weighting": weighting}
+    U1 = dense_solve(V0, r, *args, by_user=True, **kw)
     np.testing.assert_allclose(model.user_factors_, U1, rtol=0, atol=1e-10)
-    V1 = dense_solve(model.user_factors_, r, *args, by_user=False, use_values=use_values)
+    V1 = dense_solve(model.user_factors_, r, *args, by_user=False, **kw)
     np.testing.assert_allclose(model.item_factors_, V1, rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize("solver", ["cholesky", "cg"])
-def test_history_is_the_dense_objective(solver):
+@pytest.mark.parametrize("weighting", ["observed", "all"])
+def test_history_is_the_dense_objective(solver, weighting):
     r = tiny(seed=1)
-    model = ImplicitMF(**IMF, n_epochs=4, solver=solver, random_state=0).fit(r)
-    J = dense_objective(
-        model.user_factors_, model.item_factors_, r, IMF["alpha"], IMF["reg"], IMF["reg_exponent"]
-    )
+    model = ImplicitMF(
+        **IMF, n_epochs=4, solver=solver, reg_weighting=weighting, random_state=0
+    ).fit(r)
+    args = (IMF["alpha"], IMF["reg"], IMF["reg_exponent"])
+    J = dense_objective(model.user_factors_, model.item_factors_, r, *args, weighting=weighting)
     assert model.history_[-1] == pytest.approx(J, rel=1e-10)
     assert model.objective(r) == pytest.approx(J, rel=1e-10)
 
 
-def test_cg_products_are_the_same_whatever_the_block_size(monkeypatch):
-    # the batched dot products run block by block; tiny blocks must give the same fit
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+def test_fits_are_the_same_whatever_the_buckets(monkeypatch, solver):
+    # rows are bucketed by length and solved bucket by bucket: one row per bucket and
+    # rows of very different lengths in one bucket (much padding) give the same fit
     from recsys_tutorial.models import ials
 
     r = tiny(seed=5)
-    whole = ImplicitMF(**IMF, n_epochs=3, random_state=0).fit(r)
-    monkeypatch.setattr(ials, "_BLOCK_ELEMENTS", 7)
-    blocks = ImplicitMF(**IMF, n_epochs=3, random_state=0).fit(r)
-    np.testing.assert_allclose(blocks.item_factors_, whole.item_factors_, rtol=0, atol=1e-12)
+    whole = ImplicitMF(**IMF, n_epochs=3, solver=solver, random_state=0).fit(r)
+    for name, value in (("_BUCKET_BYTES", 1), ("_BUCKET_RATIO", 100.0)):
+        with monkeypatch.context() as patch:
+            patch.setattr(ials, name, value)
+            other = ImplicitMF(**IMF, n_epochs=3, solver=solver, random_state=0).fit(r)
+        np.testing.assert_allclose(other.item_factors_, whole.item_factors_, rtol=0, atol=1e-12)
+        args = (IMF["alpha"], IMF["reg"], IMF["reg_exponent"])
+        J = dense_objective(other.user_factors_, other.item_factors_, r, *args)
+        assert other.history_[-1] == pytest.approx(J, rel=1e-10), name
+
+
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+def test_float32_fits_follow_the_float64_fit(solver):
+    r = tiny(seed=6)
+    exact = ImplicitMF(**IMF, n_epochs=5, solver=solver, random_state=0).fit(r)
+    single = ImplicitMF(**IMF, n_epochs=5, solver=solver, dtype="float32", random_state=0).fit(r)
+    assert single.user_factors_.dtype == single.item_factors_.dtype == np.float32
+    assert exact.user_factors_.dtype == np.float64
+    np.testing.assert_allclose(single.item_factors_, exact.item_factors_, rtol=0, atol=1e-4)
+    assert single.history_[-1] == pytest.approx(exact.history_[-1], rel=1e-5)
+    # its history is still the objective of its own factors
     J = dense_objective(
-        blocks.user_factors_, blocks.item_factors_, r, IMF["alpha"], IMF["reg"], IMF["reg_exponent"]
-    )
-    assert blocks.history_[-1] == pytest.approx(J, rel=1e-10)
+        single.user_factors_.astype(np.float64), single.item_factors_.astype(np.float64), r,
+        IMF["alpha"], IMF["reg"], IMF["reg_exponent"],
+    )  # fmt: skip
+    assert single.history_[-1] == pytest.approx(J, rel=1e-5)
 
 
 def test_cholesky_history_never_increases():
