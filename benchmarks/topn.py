@@ -99,11 +99,11 @@ def have_implicit() -> bool:
 # The grids: ImplicitMF and implicit's ALS get the same number of settings (24),
 # and so do BPR and implicit's BPR (8).  implicit's ALS grid contains the issue's
 # tuned point (256 factors, reg 20, alpha 2) and its neighbours; ImplicitMF's spans
-# reg_exponent, which implicit lacks, where implicit's spans one more factor size.  Mind the two alphas:
-# implicit 0.7.3 takes the confidence of an observed pair as alpha * r (its
-# alpha = 2 is c = 2), ImplicitMF as 1 + alpha * r (Hu et al.), so implicit's
-# alpha = 2 is ImplicitMF's alpha = 1; ImplicitMF's regularization also carries
-# the row weights |Omega_i|^0.5 (reg_exponent), implicit's none.
+# reg_exponent, which implicit lacks, where implicit's spans one more factor size.
+# Mind the two alphas: implicit 0.7.3 takes the confidence of an observed pair as
+# alpha * r (its alpha = 2 is c = 2), ImplicitMF as 1 + alpha * r (Hu et al.), so
+# implicit's alpha = 2 is ImplicitMF's alpha = 1; ImplicitMF's regularization also
+# carries the row weights |Omega_i|^nu (reg_exponent), implicit's none.
 def grids(quick: bool) -> dict:
     if quick:
         return {

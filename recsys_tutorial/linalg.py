@@ -11,10 +11,9 @@ per row; here each quantity is one sparse product or one batched LAPACK call.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 
-__all__ = ["RowGroups", "solve_spd", "cholesky_solve", "sample_gaussian"]
+__all__ = ["RowGroups", "solve_spd", "sample_gaussian"]
 
 
 class RowGroups:
@@ -48,16 +47,11 @@ class RowGroups:
         """The ``n_rows x n_cols`` CSR matrix with ``values`` (given in input order)."""
         return sp.csr_matrix((values[self.order], self.indices, self.indptr), shape=(self.n_rows, self.n_cols))
 
-    def gram(self, F: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
-        """:math:`G_r = \\sum_{c \\in \\text{row } r} a_{rc} F_c F_c^\\top` for every row, shape (n_rows, k, k).
-
-        The weights :math:`a_{rc}` are ``values`` (in input order; default 1),
-        e.g. the confidences :math:`c_{ij} - 1` of weighted MF (chapter 7).
-        """
+    def gram(self, F: np.ndarray) -> np.ndarray:
+        """:math:`G_r = \\sum_{c \\in \\text{row } r} F_c F_c^\\top` for every row, shape (n_rows, k, k)."""
         k = F.shape[1]
         iu, ju = np.triu_indices(k)
-        weights = self._pattern if values is None else self.matrix(values)
-        upper = weights @ (F[:, iu] * F[:, ju])
+        upper = self._pattern @ (F[:, iu] * F[:, ju])
         G = np.empty((self.n_rows, k, k))
         G[:, iu, ju] = upper
         G[:, ju, iu] = upper
@@ -74,17 +68,6 @@ def solve_spd(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     ``A`` has shape (n, k, k) and ``b`` shape (n, k); one LAPACK call solves all.
     """
     return np.linalg.solve(A, b[..., None])[..., 0]
-
-
-def cholesky_solve(A: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve ``A[r] x[r] = b[r]`` for a batch of SPD matrices by Cholesky factorization.
-
-    :math:`A_r = L_r L_r^\\top` and two triangular solves: about half the work
-    of the LU factorization in :func:`solve_spd`, and a ``LinAlgError`` if
-    some :math:`A_r` is not positive definite.  Shapes (n, k, k) and (n, k).
-    """
-    factor = scipy.linalg.cho_factor(A, lower=True, check_finite=False)
-    return scipy.linalg.cho_solve(factor, b[..., None], check_finite=False)[..., 0]
 
 
 def sample_gaussian(precision: np.ndarray, linear: np.ndarray, rng: np.random.Generator) -> np.ndarray:
