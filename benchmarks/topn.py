@@ -17,6 +17,11 @@ factors and iterations (the ratio is what to compare across machines).
 
     python benchmarks/topn.py            # the full run (several minutes)
     python benchmarks/topn.py --quick    # a smoke run on a slice of the data
+    python benchmarks/topn.py --json benchmarks/results/topn.json   # also save the results
+
+With ``--json`` the validation scores of every grid, the choices, the per-fold
+scores and fit times of every row and the fit-time comparison are written to a
+small JSON file, which chapter 7 loads to show the table (it never types a number).
 
 Needs MovieLens 100K (``RECSYS_TUTORIAL_DATA`` or the download cache) and
 ``implicit==0.7.3`` (requirements.txt); without ``implicit`` its rows are
@@ -35,6 +40,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import datetime
+import json
 import platform
 import time
 import warnings
@@ -158,13 +165,18 @@ def evaluate(model, train, test) -> dict:
     return rt.metrics.ranking_metrics(model, train, test, K)
 
 
-def tune(name, factory, grid, train, val) -> dict:
-    """Fit every setting on ``train``, score NDCG@10 on ``val``, return the best setting."""
+def tune(name, factory, grid, train, val, record=None) -> dict:
+    """Fit every setting on ``train``, score NDCG@10 on ``val``, return the best setting.
+
+    ``record``, when given, receives ``(params, score)`` for every setting.
+    """
     print(f"\n{name}: {len(grid)} settings, validation NDCG@10 (fold 0's training part only)")
     best, best_score = None, -np.inf
     for params in grid:
         score = evaluate(factory(**params).fit(train), train, val)["ndcg"]
         print(f"  {params}: {score:.4f}", flush=True)
+        if record is not None:
+            record.append((params, score))
         if score > best_score:
             best, best_score = params, score
     print(f"  chosen: {best}")
@@ -186,6 +198,7 @@ def quick_data(ratings):
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run on a slice, tiny grids")
+    parser.add_argument("--json", metavar="PATH", help="also write the results to this JSON file")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", module="implicit")  # its threadpool advice; we set 1 thread
 
@@ -198,7 +211,11 @@ def main(argv=None) -> None:
     if not have_implicit():
         print("implicit is not installed: its rows are skipped (pip install implicit==0.7.3)")
         all_grids = {k: v for k, v in all_grids.items() if not k.startswith("implicit")}
-    chosen = {name: tune(name, f, g, fit_part, val) for name, (f, g) in all_grids.items()}
+    validation = {name: [] for name in all_grids}
+    chosen = {
+        name: tune(name, f, g, fit_part, val, validation[name])
+        for name, (f, g) in all_grids.items()
+    }
 
     # the package defaults must be the validation choice (they were set from this run)
     defaults = {"ImplicitMF": rt.models.ImplicitMF(), "BPR": rt.models.BPR()}
@@ -212,6 +229,15 @@ def main(argv=None) -> None:
     for name, (factory, _) in all_grids.items():
         rows[f"{name}, tuned"] = lambda f=factory, p=chosen[name]: f(**p)
     if not args.quick:
+        # the explicit models of chapters 3-5 with their defaults (chosen for RMSE, chapter 6)
+        rows["MF (SGD), defaults"] = lambda: rt.models.MatrixFactorization(
+            solver="sgd", random_state=0
+        )
+        rows["MF (ALS), defaults"] = lambda: rt.models.MatrixFactorization(
+            solver="als", random_state=0
+        )
+        rows["PMF, defaults"] = lambda: rt.models.PMF(random_state=0)
+        rows["BayesianPMF, defaults"] = lambda: rt.models.BayesianPMF(random_state=0)
         rows["ImplicitMF, defaults"] = lambda: rt.models.ImplicitMF(random_state=0)
         rows["BPR, defaults"] = lambda: rt.models.BPR(random_state=0)
         if have_implicit():
@@ -268,6 +294,7 @@ def main(argv=None) -> None:
         t = diff.mean() / (diff.std(ddof=1) / np.sqrt(diff.size))
         print(f"  {ours} - {peer}: {diff.mean():+.4f} ± {diff.std(ddof=1):.4f} (t = {t:.2f})")
 
+    timing = None
     if have_implicit():
         # the same factors, iterations and CG steps (implicit 0.7.3 always takes 3), the same
         # data and precision, one thread; fits interleaved so that a busy machine slows both
@@ -292,6 +319,43 @@ def main(argv=None) -> None:
                 f"  {dtype}: ImplicitMF {t_ours:.2f} s, implicit ALS {t_theirs:.2f} s, "
                 f"ratio {t_ours / t_theirs:.2f}"
             )
+        # best of 3 seconds per precision, for the JSON file
+        timing = {"n_factors": d, "n_epochs": epochs, "cg_steps": 3}
+        for dtype in ("float32", "float64"):
+            timing[dtype] = {
+                "ours_s": min(times["ours", dtype]),
+                "implicit_s": min(times["implicit", dtype]),
+            }
+
+    if args.json and have_implicit():
+        write_json(args, folds, validation, chosen, results, timing)
+
+
+def write_json(args, folds, validation, chosen, results, timing) -> None:
+    """Save what the run measured, so that chapter 7 can show it without retyping it."""
+    import implicit  # only for its version (write_json runs when it is installed)
+
+    out = {
+        "produced": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python benchmarks/topn.py" + (" --quick" if args.quick else ""),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "implicit": implicit.__version__,
+        "n_folds": len(folds),
+        "k": K,
+        "validation": {
+            name: [{"params": p, "ndcg": s} for p, s in rows] for name, rows in validation.items()
+        },
+        "chosen": chosen,
+        # per model: one [ndcg, precision, fit seconds] row per fold
+        "folds": {name: [list(r) for r in res] for name, res in results.items()},
+        "fit_time": timing,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(out, f, indent=1)
+    print(f"results written to {args.json}")
 
 
 if __name__ == "__main__":
