@@ -129,7 +129,8 @@ class RowGroups:
             X[rated] = solve_spd(A, b[rated])
             return X, b
         for rows, A in self._bucket_grams(F):
-            A[:, diag, diag] += diagonal[rows]
+            # the diagonals as a writable strided view: cheaper than fancy indexing, same sums
+            np.einsum("rii->ri", A)[...] += diagonal[rows]
             _refuse_singular(A, diagonal[rows])
             X[rows] = solve_spd(A, b[rows], overwrite_a=True)  # A is this bucket's temporary
         return X, b
