@@ -80,6 +80,20 @@ def test_cholesky_and_lu_solves_agree(k):
     np.testing.assert_array_equal(solve_spd(A, b), x_chol if k >= 24 else x_lu)
 
 
+def test_cholesky_in_place_is_the_copying_solve_bit_for_bit():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(20, 80, 64))
+    A = X.transpose(0, 2, 1) @ X + 0.1 * np.eye(64)
+    b = rng.normal(size=(20, 64))
+    expected = solve_spd(A, b, method="cholesky")
+    work = A.copy()
+    x = solve_spd(work, b, method="cholesky", overwrite_a=True)
+    np.testing.assert_array_equal(x, expected)
+    # the factor took A's place: its lower triangle is L with L L^T = A
+    L = np.tril(work.transpose(0, 2, 1))
+    np.testing.assert_allclose(L @ L.transpose(0, 2, 1), A, rtol=1e-12, atol=1e-9)
+
+
 def test_cholesky_refuses_a_matrix_that_is_not_positive_definite():
     A = np.stack([np.eye(3), np.diag([1.0, -1.0, 1.0])])
     with pytest.raises(np.linalg.LinAlgError, match="system 1 is not positive definite"):
