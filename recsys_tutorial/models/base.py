@@ -243,6 +243,11 @@ class Recommender:
         Unknown users or items (no training rating, or an index beyond the
         training index space) get the model's fallback (see the class docstring).
         """
+        users, items = self._checked_pairs(users, items)
+        return np.clip(self._predict_unclipped(users, items), self.rating_min_, self.rating_max_)
+
+    def _checked_pairs(self, users, items) -> tuple[np.ndarray, np.ndarray]:
+        """``users`` and ``items`` as equal-length index arrays of a fitted model, or an error."""
         self._check_fitted()
         users = check_indices("users", users)
         items = check_indices("items", items)
@@ -250,7 +255,7 @@ class Recommender:
             raise ValueError(
                 f"users and items must have equal lengths; got {users.size} and {items.size}"
             )
-        return np.clip(self._predict_unclipped(users, items), self.rating_min_, self.rating_max_)
+        return users, items
 
     def _predict_unclipped(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         known_u = self._known(users, self.user_counts_)

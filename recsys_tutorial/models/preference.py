@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..utils import check_indices
 from .base import Recommender
 
 __all__ = ["PreferenceRecommender"]
@@ -37,13 +36,7 @@ class PreferenceRecommender(Recommender):
         value is not a star rating (see the class docstring for the
         fallbacks of unknown users and items).
         """
-        self._check_fitted()
-        users = check_indices("users", users)
-        items = check_indices("items", items)
-        if users.size != items.size:
-            raise ValueError(
-                f"users and items must have equal lengths; got {users.size} and {items.size}"
-            )
+        users, items = self._checked_pairs(users, items)
         return self._predict_unclipped(users, items)
 
     def _score(self, users, items, known_u, known_i):
