@@ -126,3 +126,8 @@ def test_every_figure_of_a_chapter_is_numbered_and_captioned(built_book):
         # every image of the page (the chapters' only images are cell outputs) sits in
         # a figure with a numbered caption
         assert sum(f.count("<img ") for f in captioned) == n_images, chapter
+        # and the text cites every figure ({numref}), not "the figure above"
+        # (a numref link, not the caption's own headerlink)
+        for label in re.findall(r'<figure[^>]* id="([^"]+)"', html):
+            cite = f'href="#{label}"><span class="std std-numref">'
+            assert cite in html, f"{chapter}: figure {label} is never cited"
