@@ -100,3 +100,43 @@ def test_the_api_appendix_documents_every_public_name(built_book):
     # every public name has its entry, and its module's summary table links to it
     assert sorted(set(expected) - documented) == []
     assert sorted(set(expected) - linked) == []
+
+
+def _chapter_pages(built_book):
+    toc = (ROOT / "_toc.yml").read_text()
+    chapters = [line.split("file:")[1].strip() for line in toc.splitlines() if "file:" in line]
+    return {
+        chapter: (built_book / f"{chapter}.html").read_text()
+        for chapter in chapters
+        if (ROOT / f"{chapter}.ipynb").is_file()
+    }
+
+
+def test_shown_code_holds_no_bookkeeping(built_book):
+    # glue calls and the asserts that tie the prose to its numbers live in remove-cell
+    # cells: executed by nbval, absent from the HTML
+    pages = _chapter_pages(built_book)
+    assert len(pages) >= 6
+    for chapter, html in pages.items():
+        inputs = re.findall(r'<div class="cell_input.*?</pre>', html, flags=re.DOTALL)
+        assert inputs, chapter
+        code = "\n".join(re.sub(r"<[^>]+>", "", block) for block in inputs)
+        assert "glue(" not in code and "glue_number(" not in code, chapter
+        assert "_bookkeeping" not in code, chapter
+
+
+def test_every_figure_of_a_chapter_is_numbered_and_captioned(built_book):
+    for chapter, html in _chapter_pages(built_book).items():
+        n_images = len(re.findall(r"<img ", html))
+        figures = re.findall(r"<figure[^>]*>.*?</figure>", html, flags=re.DOTALL)
+        # a numbered caption reads "Fig. <chapter>.<k>"
+        captioned = [f for f in figures if re.search(r"Fig\. \d+\.\d+", f)]
+        assert n_images > 0, chapter
+        # every image of the page (the chapters' only images are cell outputs) sits in
+        # a figure with a numbered caption
+        assert sum(f.count("<img ") for f in captioned) == n_images, chapter
+        # and the text cites every figure ({numref}), not "the figure above"
+        # (a numref link, not the caption's own headerlink)
+        for label in re.findall(r'<figure[^>]* id="([^"]+)"', html):
+            cite = f'href="#{label}"><span class="std std-numref">'
+            assert cite in html, f"{chapter}: figure {label} is never cited"
