@@ -120,6 +120,14 @@ def _select_top(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return items, best
 
 
+def _one_or_all(items: np.ndarray, scores: np.ndarray, one: bool):
+    """A batch of top lists as returned: its single row without padding when one query was given."""
+    if one:
+        valid = items[0] >= 0
+        return items[0][valid], scores[0][valid]
+    return items, scores
+
+
 def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For CSR rows ``rows``: (position of each entry in ``rows``, index into ``indices``)."""
     starts, ends = indptr[rows], indptr[rows + 1]
@@ -308,14 +316,7 @@ class Recommender:
         are popular 1995 films: measure such a model's lists with that in mind.
         """
         self._check_fitted()
-        one = np.ndim(users) == 0
-        if one and (
-            isinstance(users, (bool, np.bool_)) or not isinstance(users, (int, np.integer))
-        ):
-            raise TypeError(
-                f"users must be an int index or an array of them; got {type(users).__name__}"
-            )
-        users = self._check_rows("users", users, self.n_users_)
+        users, one = self._check_queries("users", users, self.n_users_)
         k = check_int("k", k)
         if not isinstance(exclude_seen, (bool, np.bool_)):
             raise TypeError(f"exclude_seen must be a bool; got {type(exclude_seen).__name__}")
@@ -328,10 +329,7 @@ class Recommender:
                 )
         exclude = (self.seen_indptr_, self.seen_indices_) if exclude_seen else None
         items, scores = self._top_k(users, k, exclude, banned)
-        if one:
-            valid = items[0] >= 0
-            return items[0][valid], scores[0][valid]
-        return items, scores
+        return _one_or_all(items, scores, one)
 
     def _top_k(self, users, k, exclude=None, banned=None):
         """Top-``k`` lists of ``users``; ``exclude`` is a CSR (indptr, indices) of per-user bans."""
@@ -352,6 +350,18 @@ class Recommender:
                 s[owner, exclude[1][pos]] = -np.inf
             items[start : start + block], scores[start : start + block] = _select_top(s, k)
         return items, scores
+
+    @classmethod
+    def _check_queries(cls, name: str, queries, size: int) -> tuple[np.ndarray, bool]:
+        """One index or an array of them, as (1-D index array, whether one was given)."""
+        one = np.ndim(queries) == 0
+        if one and (
+            isinstance(queries, (bool, np.bool_)) or not isinstance(queries, (int, np.integer))
+        ):
+            raise TypeError(
+                f"{name} must be an int index or an array of them; got {type(queries).__name__}"
+            )
+        return cls._check_rows(name, queries, size), one
 
     @staticmethod
     def _check_rows(name: str, rows, size: int) -> np.ndarray:
@@ -533,14 +543,7 @@ class FactorModel(Recommender):
         return self._similar("users", users, self.user_factors_, self.user_counts_, k, metric)
 
     def _similar(self, name, queries, F, counts, k, metric):
-        one = np.ndim(queries) == 0
-        if one and (
-            isinstance(queries, (bool, np.bool_)) or not isinstance(queries, (int, np.integer))
-        ):
-            raise TypeError(
-                f"{name} must be an int index or an array of them; got {type(queries).__name__}"
-            )
-        queries = self._check_rows(name, queries, F.shape[0])
+        queries, one = self._check_queries(name, queries, F.shape[0])
         k = check_int("k", k)
         validate_params(
             type(self).__name__, {"metric": metric}, {"metric": [Options("cosine", "dot")]}
@@ -557,7 +560,4 @@ class FactorModel(Recommender):
         sims[:, ~usable] = -np.inf
         sims[np.arange(queries.size), queries] = -np.inf
         neighbours, values = _select_top(sims, k)
-        if one:
-            valid = neighbours[0] >= 0
-            return neighbours[0][valid], values[0][valid]
-        return neighbours, values
+        return _one_or_all(neighbours, values, one)
