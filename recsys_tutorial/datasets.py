@@ -34,6 +34,7 @@ __all__ = [
     "MovieInfo",
     "RemoteArchive",
     "SyntheticData",
+    "UserInfo",
     "default_data_home",
     "load_movielens_1m",
     "load_movielens_10m",
@@ -41,6 +42,7 @@ __all__ = [
     "load_movielens_25m",
     "load_movielens_100k",
     "load_movielens_100k_movies",
+    "load_movielens_100k_users",
     "load_movielens_movies",
     "make_synthetic",
 ]
@@ -78,7 +80,10 @@ MOVIELENS_100K = RemoteArchive(
     size=4_924_029,
     sha256="50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229",
     folder="ml-100k",
-    file_sha256={"u.data": "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490"},
+    file_sha256={
+        "u.data": "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
+        "u.user": "f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c",
+    },
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -469,6 +474,69 @@ def load_movielens_100k_movies(data_home: str | os.PathLike | None = None) -> Mo
     years = np.array([_year(title) for title in titles])
     genres = np.array([[flag == "1" for flag in row[5:]] for row in rows], dtype=bool)
     return MovieInfo(titles=titles, years=years, genres=genres, genre_names=GENRES, ids=ids)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """Age, gender, occupation and zip code of the MovieLens 100K users, indexed like the ratings.
+
+    Row ``i`` describes the user with raw id ``ids[i] = i + 1``, which is user
+    index ``i`` of :func:`load_movielens_100k`.
+    """
+
+    ages: np.ndarray  #: int64, age in years, shape (n_users,)
+    genders: np.ndarray  #: str, "M" or "F"
+    occupations: np.ndarray  #: str, one of ``occupation_names``
+    occupation_names: tuple  #: the occupations that occur, sorted
+    zip_codes: np.ndarray  #: str (some are not US zip codes, e.g. "T8H1N")
+    ids: np.ndarray  #: int64, the raw user id of each row
+
+
+def load_movielens_100k_users(data_home: str | os.PathLike | None = None) -> UserInfo:
+    """The demographics of the 943 users of MovieLens 100K (``u.user``).
+
+    ``u.user`` holds one ``id|age|gender|occupation|zip code`` line per user, ids
+    1 to 943 in order; the file is checked against the official SHA-256 before it
+    is parsed, as ``u.data`` is.
+
+    Raises
+    ------
+    ValueError
+        If ``u.user`` does not match the official file's SHA-256, or is malformed
+        (a line without five fields, ids out of order, a non-integer age, a gender
+        other than M/F).
+    OSError
+        If the files are absent and the download fails or does not verify.
+    """
+    folder = _fetch(MOVIELENS_100K, _resolve_home(data_home), ("u.data", "u.item", "u.user"))
+    path = _verified(MOVIELENS_100K, folder, "u.user")
+    rows = [line.split("|") for line in path.read_text(encoding="latin-1").splitlines()]
+    rows = [row for row in rows if row != [""]]
+
+    def malformed(problem: str) -> ValueError:
+        return ValueError(f"{path} is malformed: {problem}; delete {folder} and load again")
+
+    bad = [k for k, row in enumerate(rows) if len(row) != 5]
+    if bad:
+        raise malformed(f"line {bad[0] + 1} has {len(rows[bad[0]])} fields, expected 5")
+    if not all(row[0].isdigit() and row[1].isdigit() for row in rows):
+        raise malformed("an id or an age is not a non-negative integer")
+    ids = np.array([int(row[0]) for row in rows], dtype=np.int64)
+    if not np.array_equal(ids, np.arange(1, len(rows) + 1)):
+        raise malformed(f"user ids are not 1..{len(rows)} in order")
+    odd = [row[2] for row in rows if row[2] not in ("M", "F")]
+    if odd:
+        raise malformed(f"gender {odd[0]!r} is not M or F")
+    genders = np.array([row[2] for row in rows])
+    occupations = np.array([row[3] for row in rows])
+    return UserInfo(
+        ages=np.array([int(row[1]) for row in rows], dtype=np.int64),
+        genders=genders,
+        occupations=occupations,
+        occupation_names=tuple(sorted(set(occupations.tolist()))),
+        zip_codes=np.array([row[4] for row in rows]),
+        ids=ids,
+    )
 
 
 #: The movie file of each larger release: its name and how its text is decoded.  1M is

@@ -1,5 +1,6 @@
 """Datasets: the MovieLens 100K loader (offline, corrupted, downloaded) and make_synthetic."""
 
+import csv
 import hashlib
 import http.server
 import io
@@ -82,6 +83,36 @@ def test_movielens_100k_movies():
     assert movies.titles[266] == "unknown" and movies.years[266] == -1
     assert np.array_equal(np.flatnonzero(movies.genres[266]), [0])
     assert np.all((movies.years == -1) | ((movies.years >= 1900) & (movies.years <= 1998)))
+
+
+def test_movielens_100k_users_match_a_naive_parse_of_u_user():
+    users = rt.datasets.load_movielens_100k_users()
+    assert users.ages.shape == (943,) and users.ids.tolist() == list(range(1, 944))
+    # the first line of the published file, by hand
+    assert (users.ages[0], users.genders[0], users.occupations[0], users.zip_codes[0]) == (
+        24, "M", "technician", "85711",
+    )  # fmt: skip
+    # every field against csv's reading of the file, independent of the loader's split
+    path = rt.datasets.default_data_home() / "ml-100k" / "u.user"
+    with open(path, encoding="latin-1", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="|"))
+    assert len(rows) == 943
+    assert users.ages.tolist() == [int(row[1]) for row in rows]
+    assert users.genders.tolist() == [row[2] for row in rows]
+    assert users.occupations.tolist() == [row[3] for row in rows]
+    assert users.zip_codes.tolist() == [row[4] for row in rows]
+    assert users.occupation_names == tuple(sorted({row[3] for row in rows}))
+    # the README of ml-100k lists 21 occupations
+    assert len(users.occupation_names) == 21 and "none" in users.occupation_names
+
+
+def test_a_damaged_copy_of_u_user_is_refused(movielens_copy, no_download):
+    path = movielens_copy / "ml-100k" / "u.user"
+    data = path.read_bytes()
+    assert data.startswith(b"1|24|M|")
+    path.write_bytes(b"1|25|M|" + data[7:])  # still a valid file, one age changed
+    with pytest.raises(ValueError, match=r"u\.user is corrupted or truncated"):
+        rt.datasets.load_movielens_100k_users(data_home=movielens_copy)
 
 
 def test_default_data_home_follows_the_environment(monkeypatch, tmp_path):
@@ -255,6 +286,32 @@ def test_download_extracts_verifies_and_happens_once(fake_server, tmp_path, monk
     ]
     np.testing.assert_array_equal(movies.years, [1995, 1995, -1])
     np.testing.assert_array_equal(np.flatnonzero(movies.genres[0]), [3, 4, 5])
+    users = rt.datasets.load_movielens_100k_users(data_home=home)
+    assert requests == ["/ml-100k.zip"]
+    assert users.ages.tolist() == [24, 53, 23] and users.genders.tolist() == ["M", "F", "M"]
+    assert users.occupation_names == ("other", "technician", "writer")
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (b"1|24|M|technician\n", "line 1 has 4 fields, expected 5"),
+        (b"1|24|M|writer|1\n3|30|F|other|2\n", r"user ids are not 1\.\.2 in order"),
+        (b"1|x|M|writer|1\n", "not a non-negative integer"),
+        (b"1|24|X|writer|1\n", "gender 'X' is not M or F"),
+    ],
+)
+def test_a_malformed_u_user_is_refused(text, match, tmp_path, monkeypatch, no_download):
+    # an archive that does not pin u.user's digest, so the parser's own checks are reached
+    monkeypatch.setattr(
+        datasets, "MOVIELENS_100K", fake_archive("http://127.0.0.1:9/none.zip", b"")
+    )
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    for name, content in (("u.data", FAKE_U_DATA), ("u.item", b""), ("u.user", text)):
+        (folder / name).write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        rt.datasets.load_movielens_100k_users(data_home=tmp_path)
 
 
 def test_the_environment_variable_is_the_default_data_home(fake_server, tmp_path, monkeypatch):
