@@ -26,11 +26,28 @@ Ranking metrics, as the book defines them.  For user :math:`i`:
     the ideal list of :math:`\\min(k, |T_i|)` hits,
   - MAP@k (average precision) :math:`= \\sum_r h_r \\cdot \\mathrm{precision@}r / \\min(k, |T_i|)`;
 * each metric is averaged over the users with at least one relevant item.
+
+Beyond-accuracy metrics describe the top-:math:`N` lists themselves, whatever
+the test data: ``lists`` is an int array (n_lists, k) of item indices, as
+returned by ``model.recommend(users, k)[0]`` (a 1-D array is one list).  The
+padding item ``-1`` that ``recommend`` puts where fewer than :math:`k` items
+were candidates is an empty slot and counts for nothing; any other index must
+lie in :math:`[0, n)`, and no list may repeat an item.  With :math:`L_u` the
+items of list :math:`u` and :math:`c_j` the number of lists holding item :math:`j`:
+
+* catalogue coverage :math:`= |\\bigcup_u L_u| / n` (:func:`catalog_coverage`);
+* Gini index of :math:`c_1, \\dots, c_n` (:func:`gini_index`);
+* novelty, the mean self-information :math:`-\\log_2 (|\\Omega^j| / m)` of the
+  listed items (:func:`novelty`);
+* intra-list diversity, the mean over lists of the mean pairwise distance
+  :math:`1 - \\cos(x_a, x_b)` between the listed items' feature rows
+  (:func:`intra_list_diversity`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .data import Ratings
 from .utils import check_float, check_int, check_ratings
@@ -43,6 +60,10 @@ __all__ = [
     "ndcg_at_k",
     "map_at_k",
     "ranking_metrics",
+    "catalog_coverage",
+    "gini_index",
+    "novelty",
+    "intra_list_diversity",
 ]
 
 
@@ -178,3 +199,205 @@ def ndcg_at_k(model, train, test, k=10, relevance_threshold=None) -> float:
 def map_at_k(model, train, test, k=10, relevance_threshold=None) -> float:
     """Mean over users of the average precision at k, normalized by min(k, relevant)."""
     return float(ranking_metrics(model, train, test, k, relevance_threshold)["map"])
+
+
+# ------------------------------------------------------------ beyond accuracy
+def _check_lists(lists, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """``lists`` as a 2-D int64 array and the mask of its non-padding slots, or an error."""
+    arr = np.asarray(lists)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise ValueError(f"lists must be 1-D (one list) or 2-D (n_lists, k); got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"lists is empty (shape {arr.shape})")
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"lists must hold integer item indices; got dtype {arr.dtype}")
+    arr = arr.astype(np.int64, copy=False)
+    if arr.min() < -1 or arr.max() >= n_items:
+        bad = int(arr.min()) if arr.min() < -1 else int(arr.max())
+        raise ValueError(
+            f"lists must hold item indices in [0, {n_items}) or the padding -1; got {bad}"
+        )
+    valid = arr >= 0
+    if not valid.any():
+        raise ValueError("lists holds no item (every slot is the padding -1)")
+    # a repeat shows as two equal neighbours once each row is sorted (padding -1s excepted)
+    ordered = np.sort(arr, axis=1)
+    repeats = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
+    if repeats.any():
+        row = int(np.flatnonzero(repeats.any(axis=1))[0])
+        raise ValueError(f"lists must not repeat an item within a list; list {row} does")
+    return arr, valid
+
+
+def _item_counts(lists, n_items) -> np.ndarray:
+    """:math:`c_j`, the number of lists that hold item :math:`j`, for every item."""
+    n_items = check_int("n_items", n_items)
+    arr, valid = _check_lists(lists, n_items)
+    return np.bincount(arr[valid], minlength=n_items)
+
+
+def catalog_coverage(lists, n_items) -> float:
+    """Catalogue coverage: the fraction of the :math:`n` items recommended at least once.
+
+    .. math::
+
+        \\mathrm{coverage} = \\frac{|\\bigcup_u L_u|}{n},
+
+    1 when every item appears in some list, :math:`k / n` at least when every
+    user gets the same :math:`k` items.
+
+    Parameters
+    ----------
+    lists : array_like of int, shape (n_lists, k) or (k,)
+        Item indices of the top-:math:`k` lists (``-1``: an empty slot).
+    n_items : int
+        :math:`n`, the size of the catalogue (``model.n_items_``).
+
+    Returns
+    -------
+    float in :math:`(0, 1]`
+    """
+    return float(np.count_nonzero(_item_counts(lists, n_items)) / n_items)
+
+
+def gini_index(lists, n_items) -> float:
+    """Gini coefficient of how often each of the :math:`n` items is recommended.
+
+    With :math:`c_j` the number of lists holding item :math:`j` (items never
+    recommended count with :math:`c_j = 0`) and :math:`\\bar c` their mean,
+
+    .. math::
+
+        G = \\frac{\\sum_{j=1}^n \\sum_{l=1}^n |c_j - c_l|}{2 n^2 \\bar c}
+          = \\frac{\\sum_{r=1}^n (2r - n - 1)\\, c_{(r)}}{n \\sum_j c_j},
+
+    where :math:`c_{(1)} \\le \\dots \\le c_{(n)}` are the counts in increasing
+    order (the second form costs a sort, not :math:`n^2` terms).  :math:`G = 0`
+    when every item is recommended equally often; when one item takes every
+    slot, :math:`G = (n - 1)/n`, which tends to 1 for large catalogues.
+
+    Parameters
+    ----------
+    lists : array_like of int, shape (n_lists, k) or (k,)
+        Item indices of the top-:math:`k` lists (``-1``: an empty slot).
+    n_items : int
+        :math:`n`, the size of the catalogue (``model.n_items_``).
+
+    Returns
+    -------
+    float in :math:`[0, 1)`
+    """
+    counts = np.sort(_item_counts(lists, n_items)).astype(np.float64)
+    n = counts.size
+    ranks = np.arange(1, n + 1)
+    return float(((2 * ranks - n - 1) @ counts) / (n * counts.sum()))
+
+
+def novelty(lists, train: Ratings) -> float:
+    """Mean self-information of the recommended items, in bits.
+
+    An item that a fraction :math:`p_j = |\\Omega^j| / m` of the :math:`m` users
+    of ``train`` rated carries :math:`-\\log_2 p_j` bits of surprise; novelty is
+    its mean over every filled slot of every list,
+
+    .. math::
+
+        \\mathrm{novelty} = \\frac{1}{\\sum_u |L_u|} \\sum_u \\sum_{j \\in L_u}
+            -\\log_2 \\frac{|\\Omega^j|}{m},
+
+    0 for an item every user rated, :math:`\\log_2 m` for an item one user
+    rated.  Lists of popular items score low.
+
+    Parameters
+    ----------
+    lists : array_like of int, shape (n_lists, k) or (k,)
+        Item indices of the top-:math:`k` lists (``-1``: an empty slot).
+    train : Ratings
+        The training data the popularity :math:`|\\Omega^j|` is counted in
+        (:math:`m` = ``train.n_users``).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        When a list holds an item without training ratings: its self-information
+        would be infinite.  Keep such items out of the lists
+        (``recommend(..., filter_items=...)``).
+    """
+    train = check_ratings("train", train)
+    arr, valid = _check_lists(lists, train.n_items)
+    listed = arr[valid]
+    popularity = train.item_counts()[listed]
+    if (popularity == 0).any():
+        item = int(listed[popularity == 0][0])
+        raise ValueError(
+            f"lists holds item {item}, which has no rating in train: its self-information "
+            "-log2(0) is infinite; leave items without training ratings out of the lists"
+        )
+    return float(np.mean(-np.log2(popularity / train.n_users)))
+
+
+def intra_list_diversity(lists, features) -> float:
+    """Mean over lists of the mean pairwise feature distance of the listed items.
+
+    With :math:`x_j` row :math:`j` of ``features`` (e.g. an item's 0/1 genre
+    vector) and the cosine distance
+    :math:`\\mathrm{dist}(a, b) = 1 - x_a^\\top x_b / (\\lVert x_a \\rVert \\lVert x_b \\rVert)`,
+
+    .. math::
+
+        \\mathrm{ILD} = \\frac{1}{|\\mathcal U|} \\sum_{u \\in \\mathcal U}
+            \\frac{2}{|L_u| (|L_u| - 1)} \\sum_{a, b \\in L_u,\\ a < b} \\mathrm{dist}(a, b),
+
+    the mean over the lists of the mean over their unordered pairs of items.
+    It is 0 for lists of items with proportional features (same genres) and 1
+    for lists of items with disjoint 0/1 features.  An all-zero feature row
+    (an item with no genre) has no direction: it is taken to share nothing with
+    any item, so its distance to every other item (another all-zero row
+    included) is 1: normalizing the rows leaves a zero row at zero, and its
+    cosine with anything is 0 (as in scikit-learn's ``cosine_similarity``).
+
+    Parameters
+    ----------
+    lists : array_like of int, shape (n_lists, k) or (k,)
+        Item indices of the top-:math:`k` lists (``-1``: an empty slot); every
+        list must hold at least two items.
+    features : array_like of float or scipy sparse matrix, shape (n_items, n_features)
+        One row per item, finite.
+
+    Returns
+    -------
+    float in :math:`[0, 2]` (in :math:`[0, 1]` for non-negative features)
+    """
+    if sp.issparse(features):
+        features = features.toarray()
+    X = np.asarray(features)
+    if X.ndim != 2:
+        raise ValueError(f"features must be 2-D (n_items, n_features); got shape {X.shape}")
+    if X.dtype == bool:
+        X = X.astype(np.float64)
+    if not np.issubdtype(X.dtype, np.number):
+        raise TypeError(f"features must be numeric; got dtype {X.dtype}")
+    X = X.astype(np.float64)
+    if not np.all(np.isfinite(X)):
+        raise ValueError("features must be finite; it holds NaN or inf")
+    arr, valid = _check_lists(lists, X.shape[0])
+    sizes = valid.sum(axis=1)
+    if (sizes < 2).any():
+        row = int(np.flatnonzero(sizes < 2)[0])
+        raise ValueError(
+            f"lists: list {row} holds {int(sizes[row])} item(s); diversity needs at least two"
+        )
+    norms = np.linalg.norm(X, axis=1)
+    unit = X / np.where(norms > 0, norms, 1.0)[:, None]  # zero rows stay zero: cosine 0
+    rows = np.where(valid[:, :, None], unit[np.maximum(arr, 0)], 0.0)  # padding -> zero rows
+    cosines = np.einsum("uaf,ubf->uab", rows, rows)
+    pairs = valid[:, :, None] & valid[:, None, :]
+    pairs &= ~np.eye(arr.shape[1], dtype=bool)  # ordered pairs a != b: each pair twice
+    distance_sums = np.where(pairs, 1.0 - cosines, 0.0).sum(axis=(1, 2))
+    return float(np.mean(distance_sums / (sizes * (sizes - 1))))
