@@ -546,14 +546,6 @@ def test_fold_in_of_a_training_user_is_the_als_user_half_step(data, biased):
         scores = model.score_new_user(factors, bias)
         expected = model.offset_ + bias + model.item_factors_ @ factors
         np.testing.assert_allclose(scores, expected + (model.item_bias_ if biased else 0.0))
-    with pytest.raises(ValueError, match="items is empty"):
-        model.fold_in([], [])
-    with pytest.raises(ValueError, match="items must not repeat"):
-        model.fold_in([1, 1], [3.0, 4.0])
-    with pytest.raises(ValueError, match=r"items must be in \[0, 40\)"):
-        model.fold_in([40], [3.0])
-    with pytest.raises(ValueError, match="values must be finite"):
-        model.fold_in([1], [np.nan])
 
 
 def test_pmf_fold_in_is_the_map_of_the_new_user(data):
@@ -562,4 +554,66 @@ def test_pmf_fold_in_is_the_map_of_the_new_user(data):
     V = pmf.item_factors_[items]
     lam = (1.0 / 0.7) ** 2
     expected = np.linalg.solve(V.T @ V + lam * np.eye(2), V.T @ (values - pmf.offset_))
-    np.testing.assert_allclose(pmf.fold_in(items, values), expected, rtol=1e-12)
+    factors, bias = pmf.fold_in(items, values)
+    np.testing.assert_allclose(factors, expected, rtol=1e-12)
+    assert bias == 0.0
+    np.testing.assert_allclose(
+        pmf.score_new_user(factors)[pmf.item_counts_ > 0],
+        (pmf.offset_ + pmf.item_factors_ @ expected)[pmf.item_counts_ > 0],
+        rtol=1e-12,
+    )
+
+
+# ---------------------------------------------------------------- fold in
+FACTOR_MODELS = [n for n in MODELS if isinstance(MODELS[n](), FactorModel)]
+
+
+@pytest.mark.parametrize("name", FACTOR_MODELS)
+def test_every_factor_model_folds_in_a_new_user_and_recommends_to_them(name, data):
+    model = MODELS[name](random_state=0).fit(data)
+    items, values = np.array([0, 7, 12, 30]), np.array([5.0, 1.0, 4.0, 2.0])
+    factors, bias = model.fold_in(items, values)
+    assert isinstance(factors, np.ndarray) and isinstance(bias, float)
+    assert np.all(np.isfinite(factors)) and np.isfinite(bias)
+    d = model.item_factors_.shape[1]
+    n_kept = model.user_samples_.shape[0] if name == "BayesianPMF" else None
+    assert factors.shape == ((n_kept, d) if n_kept else (d,))
+    again = model.fold_in(items, values)  # a seeded model folds in the same way every time
+    assert np.array_equal(again[0], factors) and again[1] == bias
+    scores = model.score_new_user(factors, bias)
+    assert scores.shape == (data.n_items,) and np.all(np.isfinite(scores))
+    top, top_scores = model.recommend_new_user(items, values, k=6)
+    # brute force: every item but the given ones, best first, ties to the lower index
+    candidates = [j for j in range(data.n_items) if j not in set(items.tolist())]
+    expected = sorted(candidates, key=lambda j: (-scores[j], j))[:6]
+    assert top.tolist() == expected
+    np.testing.assert_array_equal(top_scores, scores[expected])
+    kept_in, _ = model.recommend_new_user(items, values, k=data.n_items, exclude_seen=False)
+    assert kept_in.size == data.n_items and set(items.tolist()) <= set(kept_in.tolist())
+
+
+@pytest.mark.parametrize("name", FACTOR_MODELS)
+def test_fold_in_refuses_bad_ratings_naming_the_argument(name, data):
+    model = MODELS[name](random_state=0).fit(data)
+    with pytest.raises(ValueError, match="items is empty"):
+        model.fold_in([], [])
+    with pytest.raises(ValueError, match="items must not repeat"):
+        model.fold_in([1, 1], [3.0, 4.0])
+    with pytest.raises(ValueError, match=r"items must be in \[0, 40\)"):
+        model.fold_in([40], [3.0])
+    with pytest.raises(ValueError, match="items must be non-negative"):
+        model.fold_in([-1], [3.0])
+    with pytest.raises(TypeError, match="items must hold integer indices"):
+        model.fold_in([1.5], [3.0])
+    with pytest.raises(ValueError, match="values must be finite"):
+        model.fold_in([1], [np.nan])
+    with pytest.raises(ValueError, match="items and values must have equal lengths"):
+        model.fold_in([1, 2], [3.0])
+    with pytest.raises(TypeError, match="values must be numbers"):
+        model.fold_in([1], ["a"])
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        model.recommend_new_user([1], [3.0], k=0)
+    with pytest.raises(ValueError, match="factors must have shape"):
+        model.score_new_user(np.zeros(99))
+    with pytest.raises(NotFittedError):
+        MODELS[name]().fold_in([1], [3.0])

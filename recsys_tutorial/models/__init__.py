@@ -4,6 +4,7 @@ from .base import ConvergenceWarning, FactorModel, NotFittedError, Recommender
 from .baseline import Baseline, GlobalMean, Popularity
 from .bpmf import BayesianPMF
 from .bpr import BPR
+from .explanation import Explanation
 from .ials import ImplicitMF
 from .mf import MatrixFactorization
 from .neighbors import EASE, ItemKNN
@@ -14,6 +15,7 @@ __all__ = [
     "FactorModel",
     "NotFittedError",
     "ConvergenceWarning",
+    "Explanation",
     "GlobalMean",
     "Baseline",
     "Popularity",

@@ -511,9 +511,104 @@ class Recommender:
 class FactorModel(Recommender):
     """A model with user and item embeddings ``user_factors_`` (m, d) and ``item_factors_`` (n, d).
 
-    Adds neighbour queries in the embedding space: :meth:`similar_items` and
-    :meth:`similar_users`.
+    Adds neighbour queries in the embedding space (:meth:`similar_items`,
+    :meth:`similar_users`) and cold start by folding in: every factor model
+    has ``fold_in(items, values) -> (factors, bias)``, the factors of a new
+    user from a few ratings with the item side kept fixed, and
+    ``score_new_user(factors, bias=0.0)``, that user's unclipped scores of every
+    item; :meth:`recommend_new_user` chains them into a top-:math:`k` list.
     """
+
+    def fold_in(self, items, values):  # pragma: no cover - every factor model overrides it
+        """The factors and bias of a new user from ratings ``values`` of ``items``."""
+        raise NotImplementedError
+
+    def score_new_user(self, factors, bias: float = 0.0):  # pragma: no cover - overridden
+        """Unclipped scores of every item for factors returned by :meth:`fold_in`."""
+        raise NotImplementedError
+
+    def recommend_new_user(self, items, values=None, k: int = 10, *, exclude_seen: bool = True):
+        """The top-``k`` list of a new user who rated ``items``: fold in, score, select.
+
+        ``fold_in(items, values)``, then ``score_new_user`` of its result; the
+        given items are left out when ``exclude_seen`` (as :meth:`recommend`
+        leaves out a training user's items), and ties go to the lower index.
+
+        Parameters
+        ----------
+        items : array_like of int
+            Training item indices the new user rated.
+        values : array_like of float, optional
+            Their ratings (see the model's ``fold_in`` for when they may be omitted).
+        k : int, default=10
+        exclude_seen : bool, default=True
+
+        Returns
+        -------
+        (items, scores) : ndarrays of shapes (k,)
+            Best first (shorter when fewer than ``k`` items are candidates).
+        """
+        k = check_int("k", k)
+        if not isinstance(exclude_seen, (bool, np.bool_)):
+            raise TypeError(f"exclude_seen must be a bool; got {type(exclude_seen).__name__}")
+        factors, bias = self.fold_in(items, values)
+        scores = np.array(self.score_new_user(factors, bias), dtype=np.float64)
+        if exclude_seen:
+            scores[check_indices("items", items)] = -np.inf
+        top, best = _select_top(scores[None, :], k)
+        return _one_or_all(top, best, True)
+
+    def _check_new_ratings(self, name: str, rows, values, size: int, *, required: bool = True):
+        """The ratings of a new row as (indices, values), checked; ``values=None`` means ones.
+
+        ``name`` names the indices (``"items"`` for a new user, ``"users"`` for a
+        new item) in the errors.
+        """
+        self._check_fitted()
+        rows = self._check_rows(name, rows, size)
+        if values is None:
+            if required:
+                raise ValueError(f"values is required: the ratings of the given {name}")
+            values = np.ones(rows.size)
+        values = np.asarray(values)
+        if values.dtype == bool or not np.issubdtype(values.dtype, np.number):
+            raise TypeError(f"values must be numbers; got dtype {values.dtype}")
+        values = values.astype(np.float64)
+        if values.shape != rows.shape:
+            raise ValueError(
+                f"{name} and values must have equal lengths; got {rows.size} and {values.size}"
+            )
+        if rows.size == 0:
+            raise ValueError(f"{name} is empty: fold_in needs at least one rating")
+        if np.unique(rows).size != rows.size:
+            raise ValueError(f"{name} must not repeat: one rating per {name[:-1]}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError("values must be finite")
+        return rows, values
+
+    def _store_seen_values(self, ratings: Ratings) -> None:
+        """Keep the training values in the order of ``seen_indices_`` (for :meth:`explain`)."""
+        csr = ratings.to_csr()
+        csr.sort_indices()
+        self.seen_values_ = np.asarray(csr.data, dtype=np.float64)
+
+    def _history(self, user, item) -> tuple[np.ndarray, np.ndarray]:
+        """A training user's items and values, for explaining that user's score of ``item``."""
+        self._check_fitted()
+        for name, value, size in (("user", user, self.n_users_), ("item", item, self.n_items_)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name} must be an int index; got {type(value).__name__}")
+            if not 0 <= value < size:
+                raise ValueError(f"{name} must be in [0, {size}); got {value}")
+        if self.user_counts_[user] == 0:
+            raise ValueError(f"user {user} has no training ratings: there is no history to explain")
+        if self.item_counts_[item] == 0:
+            raise ValueError(
+                f"item {item} has no training ratings: its score is the model's fallback, "
+                "not a function of the user's history"
+            )
+        start, stop = self.seen_indptr_[user], self.seen_indptr_[user + 1]
+        return self.seen_indices_[start:stop], self.seen_values_[start:stop]
 
     def similar_items(self, items, k: int = 10, *, metric: str = "cosine"):
         """The ``k`` items closest to ``items`` in the item embedding.

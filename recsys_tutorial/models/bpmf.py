@@ -583,6 +583,93 @@ class BayesianPMF(FactorModel):
         scores[:, self.item_counts_ == 0] = self.global_mean_
         return scores
 
+    # ---------------------------------------------------------------- fold in
+    def fold_in(self, items, values, *, random_state=None) -> tuple[np.ndarray, float]:
+        """Draws of a new user's factors, one from its conditional at each kept sample.
+
+        For each kept sample :math:`s` (factors :math:`U^{(s)}, V^{(s)}` and
+        noise precision :math:`\\alpha^{(s)}`), first the user hyperparameters
+        :math:`(\\mu_U, \\Lambda_U) \\sim p(\\mu_U, \\Lambda_U \\mid U^{(s)})`
+        (:func:`normal_wishart_posterior`, :func:`sample_normal_wishart`; the
+        training users with ratings), then the new user's row from its Gibbs
+        conditional given the ratings :math:`R_j` of the given items,
+
+        .. math::
+
+            x^{(s)} \\sim \\mathcal N\\big([\\Lambda^*]^{-1} b^*, [\\Lambda^*]^{-1}\\big), \\quad
+            \\Lambda^* = \\Lambda_U + \\alpha^{(s)} \\sum_j V_j^{(s)} V_j^{(s)\\top}, \\quad
+            b^* = \\alpha^{(s)} \\sum_j (R_j - \\mu) V_j^{(s)} + \\Lambda_U \\mu_U
+
+        (:func:`row_conditionals` for one more row; all :math:`S` rows drawn by
+        one :func:`~recsys_tutorial.linalg.sample_gaussian` call after the
+        hyperparameters, in the order of the samples).  The rest of each sample
+        is held fixed: the new user's ratings do not feed back into
+        :math:`V`, :math:`\\alpha` or the hyperparameters, which with hundreds of
+        training users they would hardly move.
+
+        Parameters
+        ----------
+        items : array_like of int
+            Training item indices the new user rated (each at most once).
+        values : array_like of float
+            The ratings, same length.
+        random_state : None, int or numpy Generator, default=None
+            Seeds the draws.  ``None`` uses the model's own ``random_state``: a
+            fresh generator seeded with it when it is an int (so that a seeded
+            model folds the same ratings in to the same draws every time), the
+            generator itself when it is one, fresh entropy when it is ``None``.
+
+        Returns
+        -------
+        factors : ndarray, shape (n_kept, d)
+            One draw per kept sample (not their mean: the predictive mean of a
+            score is the mean over samples of :math:`x^{(s)\\top} V_j^{(s)}`).
+        bias : float
+            Always 0.0; :meth:`score_new_user` averages the samples.
+        """
+        self._check_fitted()
+        items, values = self._check_new_ratings("items", items, values, self.n_items_)
+        rng = check_random_state(self.random_state if random_state is None else random_state)
+        s = self.settings_
+        d = self.user_samples_.shape[2]
+        mu0, W0 = np.full(d, s["mu0"]), s["w0"] * np.eye(d)
+        known = self.user_counts_ > 0
+        residuals = values - self.offset_
+        precision = np.empty((self.user_samples_.shape[0], d, d))
+        linear = np.empty((self.user_samples_.shape[0], d))
+        for k, (U, V, alpha) in enumerate(
+            zip(self.user_samples_, self.item_samples_, self.alpha_samples_)
+        ):
+            mu_star, beta_star, nu_star, W_star = normal_wishart_posterior(
+                U[known], mu0, s["beta0"], s["nu0"], W0
+            )
+            mu, Lam = sample_normal_wishart(mu_star, beta_star, W_star, nu_star, rng)
+            G = V[items]
+            precision[k] = Lam + alpha * G.T @ G
+            linear[k] = alpha * G.T @ residuals + Lam @ mu
+        return sample_gaussian(precision, linear, rng), 0.0
+
+    def score_new_user(self, factors, bias: float = 0.0) -> np.ndarray:
+        """Posterior-mean scores of every item for the draws of :meth:`fold_in`.
+
+        :math:`\\mu + \\text{bias} + \\frac1S \\sum_s V^{(s)} x^{(s)}`, unclipped, the
+        average over the kept samples of each sample's score (as :meth:`predict`
+        averages); items without training ratings get :math:`\\mu`.
+        """
+        self._check_fitted()
+        factors = np.asarray(factors, dtype=np.float64)
+        shape = self.user_samples_.shape[::2]
+        if factors.shape != shape:
+            raise ValueError(
+                f"factors must have shape {shape} (one row per kept sample, as fold_in "
+                f"returns); got {factors.shape}"
+            )
+        scores = (
+            self.offset_ + bias + np.einsum("snd,sd->n", self.item_samples_, factors) / len(factors)
+        )
+        scores[self.item_counts_ == 0] = self.global_mean_
+        return scores
+
     # ---------------------------------------------------------------- predict
     def _sample_moments(self, users, items, with_variance: bool):
         """Per pair, mean (and variance) over kept samples of :math:`U_i^{(s)\\top} V_j^{(s)}`."""

@@ -32,6 +32,11 @@ from .preference import PreferenceRecommender
 
 __all__ = ["BPR"]
 
+#: Newton steps of :meth:`BPR.fold_in` at most (it converges quadratically, in a few) ...
+_FOLD_IN_STEPS = 50
+#: ... stopping once a step changes no factor by more than this relative amount.
+_FOLD_IN_TOL = 1e-12
+
 #: Redraws of negatives that hit one of the user's positives before giving up
 #: (only a user who rated nearly every item needs more than a few).
 _MAX_REDRAWS = 20
@@ -278,3 +283,109 @@ class BPR(PreferenceRecommender, FactorModel):
 
     def _cold_user_scores(self) -> np.ndarray:
         return self.item_bias_.copy()
+
+    # ------------------------------------------------------------- fold in
+    def fold_in(self, items, values=None) -> tuple[np.ndarray, float]:
+        """The factors of a new user from the items they picked, item side fixed.
+
+        A new user's part of the BPR objective, in expectation over the
+        negatives that training draws (uniformly from the items with training
+        ratings :math:`N` outside the given items :math:`P`, one per positive),
+        is a function of their factors :math:`x` alone:
+
+        .. math::
+
+            f(x) = \\sum_{i \\in P} \\frac{1}{|N|} \\sum_{j \\in N}
+                \\log\\big(1 + e^{-(\\hat x_i - \\hat x_j)}\\big)
+                + |P|\\,\\lambda \\lVert x \\rVert^2,
+            \\qquad \\hat x_i = V_i^\\top x + b_i ,
+
+        (the penalty :math:`\\lambda \\lVert U_u \\rVert^2` of each of the user's
+        :math:`|P|` triples).  It is convex, strictly so for :math:`\\lambda > 0`,
+        so instead of a few noisy SGD steps ``fold_in`` minimizes it exactly,
+        by Newton's method from :math:`x = 0` with a backtracking line search
+        (at most 50 steps; no random draw, so no seed).  The gradient and
+        Hessian need only the :math:`|P| \\times |N|` matrix of pair weights:
+        with :math:`g_{ij} = -\\sigma(-(\\hat x_i - \\hat x_j)) / |N|`,
+        :math:`\\nabla f = V_P^\\top g \\mathbf 1 - V_N^\\top g^\\top \\mathbf 1 + 2|P|\\lambda x`.
+        Training reached its factors by SGD on sampled triples with the items
+        moving too, so a training user's ``user_factors_`` approximate this
+        minimizer rather than equal it.
+
+        Parameters
+        ----------
+        items : array_like of int
+            Training item indices of the new user's positives (each at most once).
+        values : array_like of float, optional
+            Checked but not used: BPR, as in :meth:`fit`, treats every given item
+            as a positive whatever its value.
+
+        Returns
+        -------
+        factors : ndarray (d,)
+        bias : float
+            Always 0.0 (BPR has item biases only); see :meth:`score_new_user`.
+        """
+        self._check_fitted()
+        items, _ = self._check_new_ratings("items", items, values, self.n_items_, required=False)
+        negative = self.item_counts_ > 0
+        negative[items] = False
+        V = self.item_factors_
+        p = self._validate_params()
+        x = _minimize_bpr_user(
+            V[items], self.item_bias_[items], V[negative], self.item_bias_[negative], p["reg"]
+        )
+        return x, 0.0
+
+    def score_new_user(self, factors, bias: float = 0.0) -> np.ndarray:
+        """Scores :math:`V x + b` (+ ``bias``, a constant) of every item for folded-in factors."""
+        self._check_fitted()
+        factors = np.asarray(factors, dtype=np.float64)
+        d = self.item_factors_.shape[1]
+        if factors.shape != (d,):
+            raise ValueError(f"factors must have shape ({d},); got {factors.shape}")
+        return bias + self.item_factors_ @ factors + self.item_bias_
+
+
+def _bpr_user_objective(x, V_pos, b_pos, V_neg, b_neg, reg):
+    """:math:`f(x)` of :meth:`BPR.fold_in`, its gradient and its Hessian."""
+    margins = (V_pos @ x + b_pos)[:, None] - (V_neg @ x + b_neg)[None, :]
+    n_pos, n_neg = margins.shape
+    value = float(np.logaddexp(0.0, -margins).sum()) / n_neg + n_pos * reg * float(x @ x)
+    g = -expit(-margins) / n_neg  # d f / d margin
+    grad = V_pos.T @ g.sum(axis=1) - V_neg.T @ g.sum(axis=0) + 2 * n_pos * reg * x
+    h = expit(margins) * expit(-margins) / n_neg  # d^2 f / d margin^2
+    cross = V_pos.T @ h @ V_neg
+    hess = (
+        (V_pos.T * h.sum(axis=1)) @ V_pos
+        + (V_neg.T * h.sum(axis=0)) @ V_neg
+        - cross
+        - cross.T
+        + 2 * n_pos * reg * np.eye(x.size)
+    )
+    return value, grad, hess
+
+
+def _minimize_bpr_user(V_pos, b_pos, V_neg, b_neg, reg) -> np.ndarray:
+    """Newton's method with backtracking on :math:`f` of :meth:`BPR.fold_in`, from 0."""
+    x = np.zeros(V_pos.shape[1])
+    if V_neg.shape[0] == 0:  # no item to rank below the positives: only the penalty is left
+        return x
+    value, grad, hess = _bpr_user_objective(x, V_pos, b_pos, V_neg, b_neg, reg)
+    for _ in range(_FOLD_IN_STEPS):
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:  # singular only when reg = 0
+            step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+        slope = float(grad @ step)
+        t = 1.0
+        while True:
+            trial = x - t * step
+            new = _bpr_user_objective(trial, V_pos, b_pos, V_neg, b_neg, reg)
+            if new[0] <= value - 0.25 * t * slope or t < 1e-10:
+                break
+            t *= 0.5
+        x, (value, grad, hess) = trial, new
+        if np.max(np.abs(t * step)) <= _FOLD_IN_TOL * (1.0 + np.max(np.abs(x))):
+            break
+    return x

@@ -39,6 +39,7 @@ from ..objectives import _SCALINGS, confidence, regularization_weights, wmf_loss
 from ..utils import check_random_state, check_ratings
 from ..validation import BOOLEAN, RANDOM_STATE, Interval, Options
 from .base import FactorModel, row_dots
+from .explanation import Explanation
 from .preference import PreferenceRecommender
 
 __all__ = ["ImplicitMF"]
@@ -220,7 +221,9 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
     left out of :meth:`similar_items` / :meth:`similar_users`.
     """
 
-    _fitted_attributes = ("user_factors_", "item_factors_", "history_", "history_time_")
+    _fitted_attributes = (
+        "user_factors_", "item_factors_", "history_", "history_time_", "seen_values_",
+    )  # fmt: skip
     _parameter_constraints: ClassVar[dict[str, list]] = {
         "n_factors": [Interval(int, 1, None)],
         "reg": [Interval(float, 0.0, None, closed="neither")],
@@ -285,6 +288,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         )
 
     def _fit(self, ratings: Ratings, params: dict) -> None:
+        self._store_seen_values(ratings)
         # overflow is reported once, by the finiteness check of each epoch, not as numpy warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._train(ratings, params)
@@ -405,3 +409,126 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return row_dots(self.user_factors_[users], self.item_factors_)
+
+    # ------------------------------------------------------------- fold in
+    def _new_row_system(self, name, rows, values, other):
+        """One new row's normal equations against the fixed factors ``other`` (float64).
+
+        Returns ``(rows, G, c, A)``: the validated indices, their factor rows
+        :math:`G = F_{\\text{rows}}`, the confidences :math:`c_j` and
+        :math:`A = F^\\top F + \\sum_j (c_j - 1) F_j F_j^\\top + \\lambda w I`, the
+        matrix of the iALS half-step, whose solution is :math:`A^{-1} G^\\top c`.
+        """
+        p = self._validate_params()
+        rows, values = self._check_new_ratings(name, rows, values, other.shape[0], required=False)
+        r = values if p["use_values"] else np.ones(rows.size)
+        c = confidence(r, p["alpha"], scaling=p["scaling"], eps=p["eps"])
+        # the row weight of fit (_penalty_weights) for a row with these observed pairs
+        s = rows.size if p["reg_weighting"] == "observed" else other.shape[0] + float((c - 1).sum())
+        lam = p["reg"] * regularization_weights(np.array([s]), p["reg_exponent"])[0]
+        F = other.astype(np.float64)
+        G = F[rows]
+        A = F.T @ F + (G.T * (c - 1.0)) @ G + lam * np.eye(F.shape[1])
+        return rows, G, c, A
+
+    def fold_in(self, items, values=None) -> tuple[np.ndarray, float]:
+        """The factors of a new user from the items they picked, the item factors kept fixed.
+
+        Exactly the iALS user half-step (``solver="cholesky"``) for one more user:
+        with the confidences :math:`c_j` of the given items (from ``values`` as
+        in :meth:`fit`) and the user's row weight :math:`w` of ``reg_weighting``,
+
+        .. math::
+
+            x = \\Big(V^\\top V + \\sum_j (c_j - 1) V_j V_j^\\top + \\lambda w I\\Big)^{-1}
+                \\sum_j c_j V_j ,
+
+        computed in float64 whatever ``dtype``.
+
+        Parameters
+        ----------
+        items : array_like of int
+            Training item indices of the new user's positives (each at most once).
+        values : array_like of float, optional
+            Their feedback values :math:`r_j \\ge 0`.  As in :meth:`fit`, they enter
+            the confidence only with ``use_values=True``; otherwise every given
+            item is a positive with :math:`r_j = 1` (``None``: all ones).
+
+        Returns
+        -------
+        factors : ndarray (d,)
+        bias : float
+            Always 0.0 (the model has no biases); see :meth:`score_new_user`.
+        """
+        self._check_fitted()
+        _, G, c, A = self._new_row_system("items", items, values, self.item_factors_)
+        return solve_spd(A[None], (G.T @ c)[None])[0], 0.0
+
+    def fold_in_item(self, users, values=None) -> tuple[np.ndarray, float]:
+        """The factors of a new item from the users who picked it (the item half-step).
+
+        The twin of :meth:`fold_in` with the roles of users and items swapped;
+        returns ``(factors, 0.0)``, scored by :meth:`score_new_item`.
+        """
+        self._check_fitted()
+        _, G, c, A = self._new_row_system("users", users, values, self.user_factors_)
+        return solve_spd(A[None], (G.T @ c)[None])[0], 0.0
+
+    def _check_new_factors(self, factors) -> np.ndarray:
+        self._check_fitted()
+        factors = np.asarray(factors, dtype=np.float64)
+        d = self.item_factors_.shape[1]
+        if factors.shape != (d,):
+            raise ValueError(f"factors must have shape ({d},); got {factors.shape}")
+        return factors
+
+    def score_new_user(self, factors, bias: float = 0.0) -> np.ndarray:
+        """Scores :math:`V x` (+ ``bias``, a constant) of every item for folded-in factors."""
+        return bias + self.item_factors_.astype(np.float64) @ self._check_new_factors(factors)
+
+    def score_new_item(self, factors, bias: float = 0.0) -> np.ndarray:
+        """Scores :math:`U y` (+ ``bias``) of a folded-in item for every user."""
+        return bias + self.user_factors_.astype(np.float64) @ self._check_new_factors(factors)
+
+    # ------------------------------------------------------------- explain
+    def explain(self, user, item) -> Explanation:
+        """The score of ``item`` for ``user`` as a sum over the user's training items.
+
+        The explanation of Hu, Koren & Volinsky (2008): the user half-step gives
+        :math:`x_u = W^u \\sum_{j \\in \\Omega_u} c_{uj} V_j` with the user's own
+        weighted item-item metric
+        :math:`W^u = (V^\\top C^u V + \\lambda w_u I)^{-1}` (:math:`C^u` the diagonal
+        of the user's confidences, 1 off :math:`\\Omega_u`), so
+
+        .. math::
+
+            \\hat p_{ut} = V_t^\\top x_u = \\sum_{j \\in \\Omega_u} s^u_{tj}\\, c_{uj},
+            \\qquad s^u_{tj} = V_t^\\top W^u V_j ,
+
+        one term per item of the history and no ``base`` (0).  The similarity
+        :math:`s^u_{tj}` is the user's: the same two items may be close for one
+        user and not for another.
+
+        The parts add up to the score of the user factors that solve the
+        half-step exactly against the current item factors (:meth:`fold_in` of
+        the user's items), reported as ``score``.  iALS ends each epoch with
+        the item half-step, and ``solver="cg"`` solves each user's system only
+        approximately, so ``model_score`` (the fitted factors' score) differs
+        from it by what the last steps changed.
+
+        Parameters
+        ----------
+        user : int
+            A training user with at least one rating.
+        item : int
+            An item with training ratings.
+
+        Returns
+        -------
+        Explanation
+        """
+        history, values = self._history(user, item)
+        _, G, c, A = self._new_row_system("items", history, values, self.item_factors_)
+        similarity = np.linalg.solve(A, G.T).T @ self.item_factors_[item].astype(np.float64)
+        model_score = self._predict_unclipped(np.array([user]), np.array([item]))[0]
+        return Explanation.from_parts(user, item, history, similarity * c, {}, model_score)

@@ -33,6 +33,7 @@ from ..objectives import _sum_of_squares, mf_gradients, mf_loss, regularization_
 from ..utils import check_random_state
 from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
 from .base import ConvergenceWarning, FactorModel, row_dots
+from .explanation import Explanation
 
 __all__ = ["MatrixFactorization", "SOLVER_DEFAULTS"]
 
@@ -152,7 +153,7 @@ class MatrixFactorization(FactorModel):
 
     _fitted_attributes = (
         "user_factors_", "item_factors_", "user_bias_", "item_bias_", "offset_", "history_",
-        "history_time_", "settings_",
+        "history_time_", "settings_", "seen_values_",
     )  # fmt: skip
     _parameter_constraints: ClassVar[dict[str, list]] = {
         "n_factors": [Interval(int, 1, None), NONE],
@@ -252,6 +253,7 @@ class MatrixFactorization(FactorModel):
     def _fit(self, ratings: Ratings, params: dict) -> None:
         s = self._settings(params)
         self.settings_ = s
+        self._store_seen_values(ratings)
         rng = check_random_state(params["random_state"])
         d = s["n_factors"]
         U = rng.normal(0.0, s["init_std"], size=(ratings.n_users, d))
@@ -499,6 +501,30 @@ class MatrixFactorization(FactorModel):
         return scores
 
     # ------------------------------------------------------------- fold in
+    def _new_row_system(self, name, rows, values, other, other_bias, reg):
+        """The normal equations of one new row (a user, or with ``name="users"`` an item).
+
+        Returns ``F`` (the fixed side's rows :math:`\\tilde F_j`, with a column of
+        ones for the bias), the targets :math:`y_j` and the matrix :math:`A =
+        \\sum_j \\tilde F_j \\tilde F_j^\\top + w\\,\\mathrm{diag}(\\lambda, \\lambda_b)`,
+        so that the row's ALS half-step solves :math:`A x = F^\\top y`.
+        """
+        rows, values = self._check_new_ratings(name, rows, values, other.shape[0])
+        s = self.settings_
+        F = other[rows]
+        if self.biased:
+            F = np.hstack([F, np.ones((rows.size, 1))])
+        y = values - self.offset_ - (other_bias[rows] if self.biased else 0.0)
+        weight = regularization_weights(np.array([rows.size]), s["reg_exponent"])[0]
+        penalty = np.full(F.shape[1], reg)
+        if self.biased:
+            penalty[-1] = s["reg_bias"]
+        return F, y, F.T @ F + np.diag(weight * penalty)
+
+    def _split(self, x: np.ndarray) -> tuple[np.ndarray, float]:
+        d = self.item_factors_.shape[1]
+        return x[:d], float(x[d]) if self.biased else 0.0
+
     def fold_in(self, items, values) -> tuple[np.ndarray, float]:
         """The factors (and bias) of a new user from a few ratings, the item side kept fixed.
 
@@ -529,39 +555,134 @@ class MatrixFactorization(FactorModel):
             (:meth:`score_new_user` computes it for every item).
         """
         self._check_fitted()
-        items = self._check_rows("items", items, self.n_items_)
-        values = np.asarray(values, dtype=np.float64)
-        if values.shape != items.shape:
-            raise ValueError(
-                f"items and values must have equal lengths; got {items.size} and {values.size}"
-            )
-        if items.size == 0:
-            raise ValueError("items is empty: fold_in needs at least one rating")
-        if np.unique(items).size != items.size:
-            raise ValueError("items must not repeat: one rating per item")
-        if not np.all(np.isfinite(values)):
-            raise ValueError("values must be finite")
-        s = self.settings_
-        F = self.item_factors_[items]
-        if self.biased:
-            F = np.hstack([F, np.ones((items.size, 1))])
-        y = values - self.offset_ - (self.item_bias_[items] if self.biased else 0.0)
-        weight = regularization_weights(np.array([items.size]), s["reg_exponent"])[0]
-        penalty = np.full(F.shape[1], s["reg"])
-        if self.biased:
-            penalty[-1] = s["reg_bias"]
-        A = F.T @ F + np.diag(weight * penalty)
-        x = np.linalg.solve(A, F.T @ y)
-        d = self.item_factors_.shape[1]
-        return x[:d], float(x[d]) if self.biased else 0.0
+        F, y, A = self._new_row_system(
+            "items", items, values, self.item_factors_, self.item_bias_, self.settings_["reg"]
+        )
+        return self._split(np.linalg.solve(A, F.T @ y))
 
-    def score_new_user(self, factors, bias: float = 0.0) -> np.ndarray:
-        """Unclipped scores of every item for a folded-in user (see :meth:`fold_in`)."""
+    def fold_in_item(self, users, values) -> tuple[np.ndarray, float]:
+        """The factors (and bias) of a new item from a few users' ratings, users kept fixed.
+
+        The item twin of :meth:`fold_in`: the ALS item half-step for one more
+        item, with :math:`\\tilde U_i = (U_i, 1)`, :math:`y_i = R_i - \\mu - b_i`,
+        :math:`w = n^{\\nu}` for the :math:`n` given ratings and the penalties
+        :math:`\\lambda_V` (``reg_item``) and :math:`\\lambda_b`:
+        :math:`(\\sum_i \\tilde U_i \\tilde U_i^\\top + w\\,\\mathrm{diag}(\\lambda_V, \\lambda_b))
+        (x, c) = \\sum_i y_i \\tilde U_i`.
+
+        Parameters
+        ----------
+        users : array_like of int
+            Training user indices who rated the new item (each at most once).
+        values : array_like of float
+            Their ratings, same length.
+
+        Returns
+        -------
+        factors : ndarray (d,)
+        bias : float
+            The new item's bias (0.0 without biases); its predicted rating by user
+            ``i`` is ``offset_ + user_bias_[i] + bias + user_factors_[i] @ factors``
+            (:meth:`score_new_item` computes it for every user).
+        """
+        self._check_fitted()
+        F, y, A = self._new_row_system(
+            "users", users, values, self.user_factors_, self.user_bias_, self.settings_["reg_item"]
+        )
+        return self._split(np.linalg.solve(A, F.T @ y))
+
+    def _check_new_factors(self, factors) -> np.ndarray:
         self._check_fitted()
         factors = np.asarray(factors, dtype=np.float64)
-        if factors.shape != (self.item_factors_.shape[1],):
-            raise ValueError(
-                f"factors must have shape ({self.item_factors_.shape[1]},); got {factors.shape}"
-            )
+        d = self.item_factors_.shape[1]
+        if factors.shape != (d,):
+            raise ValueError(f"factors must have shape ({d},); got {factors.shape}")
+        return factors
+
+    def score_new_user(self, factors, bias: float = 0.0) -> np.ndarray:
+        """Unclipped scores of every item for a folded-in user (see :meth:`fold_in`).
+
+        ``offset_ + bias + item_bias_ + item_factors_ @ factors``; items without
+        training ratings get the fallback of :meth:`predict` (:math:`\\mu + b`, or
+        :math:`\\mu` without biases).
+        """
+        factors = self._check_new_factors(factors)
         scores = self.offset_ + bias + self.item_factors_ @ factors
-        return scores + self.item_bias_ if self.biased else scores
+        if self.biased:
+            return scores + self.item_bias_
+        scores[self.item_counts_ == 0] = self.global_mean_
+        return scores
+
+    def score_new_item(self, factors, bias: float = 0.0) -> np.ndarray:
+        """Unclipped scores of a folded-in item by every user (see :meth:`fold_in_item`).
+
+        ``offset_ + user_bias_ + bias + user_factors_ @ factors``; users without
+        training ratings get the fallback of :meth:`predict`.
+        """
+        factors = self._check_new_factors(factors)
+        scores = self.offset_ + bias + self.user_factors_ @ factors
+        if self.biased:
+            return scores + self.user_bias_
+        scores[self.user_counts_ == 0] = self.global_mean_
+        return scores
+
+    # ------------------------------------------------------------- explain
+    def explain(self, user, item) -> Explanation:
+        """The score of ``item`` for ``user`` as a sum over the user's training ratings.
+
+        The user half-step makes the user's parameters linear in their ratings:
+        with :math:`\\tilde V_j`, :math:`y_j` and :math:`A` of :meth:`fold_in`
+        over the user's training items :math:`\\Omega_u`,
+        :math:`(x, b_u) = A^{-1} \\sum_{j \\in \\Omega_u} y_j \\tilde V_j`, so that
+
+        .. math::
+
+            \\hat R_{ut} = \\underbrace{\\mu + b_u + c_t}_{\\texttt{base}}
+                + \\sum_{j \\in \\Omega_u}
+                  \\underbrace{\\big(V_t^\\top [A^{-1}]_{1:d}\\, \\tilde V_j\\big)\\, y_j}
+                  _{\\text{contribution of } j},
+
+        where :math:`[A^{-1}]_{1:d}` are the first :math:`d` rows of :math:`A^{-1}` (the
+        factor part; the last row gives :math:`b_u`, which is reported in ``base``
+        because it shifts every item alike).  Item :math:`j` contributes much
+        when the user's rating departs from what the biases predict
+        (:math:`y_j`) and :math:`t` resembles :math:`j` in the user's own metric
+        :math:`A^{-1}`.  Without biases ``base`` is the offset alone.
+
+        **When the parts add up to the model's score.**  The decomposition is
+        exact for the user factors that solve the half-step against the
+        *current* item side (:meth:`fold_in` of the user's own ratings), which
+        ``score`` reports.  ALS ends each epoch with the item half-step, so
+        its users solve the half-step against the previous epoch's items and
+        ``model_score`` differs from ``score`` by the change of that last
+        step (small once ALS has converged); for SGD and GD, whose user factors
+        are not half-step solutions, the explanation is that of the refitted
+        user vector.
+
+        Parameters
+        ----------
+        user : int
+            A training user with at least one rating.
+        item : int
+            An item with training ratings.
+
+        Returns
+        -------
+        Explanation
+            ``base_terms`` are ``offset`` (:math:`\\mu`, or 0 for the plain
+            model), ``user_bias`` (the refitted :math:`b_u`) and ``item_bias``
+            (:math:`c_t`), the last two only with biases.
+        """
+        history, ratings = self._history(user, item)
+        F, y, A = self._new_row_system(
+            "items", history, ratings, self.item_factors_, self.item_bias_, self.settings_["reg"]
+        )
+        d = self.item_factors_.shape[1]
+        M = np.linalg.solve(A, F.T)  # column j: A^{-1} V~_j, so x = M @ y
+        contributions = (self.item_factors_[item] @ M[:d]) * y
+        terms = {"offset": self.offset_}
+        if self.biased:
+            terms["user_bias"] = M[d] @ y
+            terms["item_bias"] = self.item_bias_[item]
+        model_score = self._predict_unclipped(np.array([user]), np.array([item]))[0]
+        return Explanation.from_parts(user, item, history, contributions, terms, model_score)

@@ -208,7 +208,7 @@ class PMF(FactorModel):
         scores[:, self.item_counts_ == 0] = self.global_mean_
         return scores
 
-    def fold_in(self, items, values) -> np.ndarray:
+    def fold_in(self, items, values) -> tuple[np.ndarray, float]:
         """The MAP factors of a new user from a few ratings, the item factors kept fixed.
 
         With :math:`\\lambda_U = \\sigma^2/\\sigma_U^2`, the posterior mode of
@@ -216,9 +216,32 @@ class PMF(FactorModel):
         :math:`(\\sum_j V_j V_j^\\top + \\lambda_U I)^{-1} \\sum_j (R_j - \\mu) V_j`, the
         user half-step of PMF's ALS for one more user.  See
         :meth:`MatrixFactorization.fold_in` for the arguments.
+
+        Returns
+        -------
+        factors : ndarray (d,)
+        bias : float
+            Always 0.0 (PMF has no biases); see :meth:`score_new_user`.
         """
-        factors, _ = self._as_matrix_factorization().fold_in(items, values)
-        return factors
+        return self._as_matrix_factorization().fold_in(items, values)
+
+    def fold_in_item(self, users, values) -> tuple[np.ndarray, float]:
+        """The MAP factors of a new item (:math:`\\lambda_V = \\sigma^2/\\sigma_V^2`), users fixed.
+
+        The item twin of :meth:`fold_in`; returns ``(factors, 0.0)``.
+        """
+        return self._as_matrix_factorization().fold_in_item(users, values)
+
+    def score_new_user(self, factors, bias: float = 0.0) -> np.ndarray:
+        """Unclipped scores :math:`\\mu + V x` (+ ``bias``) of every item for folded-in factors.
+
+        Items without training ratings get the fallback :math:`\\mu`.
+        """
+        return self._as_matrix_factorization().score_new_user(factors, bias)
+
+    def score_new_item(self, factors, bias: float = 0.0) -> np.ndarray:
+        """Unclipped scores :math:`\\mu + U y` (+ ``bias``) of a folded-in item by every user."""
+        return self._as_matrix_factorization().score_new_item(factors, bias)
 
     def _as_matrix_factorization(self) -> MatrixFactorization:
         """The fitted :class:`MatrixFactorization` this PMF's factors and penalties define."""
