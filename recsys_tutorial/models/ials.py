@@ -210,6 +210,9 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         :math:`m n` terms).
     history_time_ : ndarray
         Seconds from the start of training to the end of each epoch.
+    seen_values_ : ndarray
+        The training values in the order of ``seen_indices_`` (each user's
+        items), so that :meth:`explain` needs no data argument.
 
     Notes
     -----

@@ -137,6 +137,9 @@ class MatrixFactorization(FactorModel):
         epoch (machine-dependent; for plotting :math:`J` against time).
     settings_ : dict
         The hyperparameters the fit used, defaults filled in.
+    seen_values_ : ndarray
+        The training values in the order of ``seen_indices_`` (each user's
+        items), so that :meth:`explain` needs no data argument.
 
     Notes
     -----
