@@ -291,7 +291,6 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         )
 
     def _fit(self, ratings: Ratings, params: dict) -> None:
-        self._store_seen_values(ratings)
         # overflow is reported once, by the finiteness check of each epoch, not as numpy warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._train(ratings, params)

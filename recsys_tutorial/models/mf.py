@@ -256,7 +256,6 @@ class MatrixFactorization(FactorModel):
     def _fit(self, ratings: Ratings, params: dict) -> None:
         s = self._settings(params)
         self.settings_ = s
-        self._store_seen_values(ratings)
         rng = check_random_state(params["random_state"])
         d = s["n_factors"]
         U = rng.normal(0.0, s["init_std"], size=(ratings.n_users, d))
