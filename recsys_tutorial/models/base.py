@@ -220,6 +220,9 @@ class Recommender:
             csr.indptr.astype(np.int64),
             csr.indices.astype(np.int64),
         )
+        if "seen_values_" in self._fitted_attributes:
+            # models that explain a score by the user's ratings keep the values too
+            self.seen_values_ = np.asarray(csr.data, dtype=np.float64)
         self._set_counts()
         self._fit(ratings, params)
         return self
@@ -585,12 +588,6 @@ class FactorModel(Recommender):
         if not np.all(np.isfinite(values)):
             raise ValueError("values must be finite")
         return rows, values
-
-    def _store_seen_values(self, ratings: Ratings) -> None:
-        """Keep the training values in the order of ``seen_indices_`` (for :meth:`explain`)."""
-        csr = ratings.to_csr()
-        csr.sort_indices()
-        self.seen_values_ = np.asarray(csr.data, dtype=np.float64)
 
     def _history(self, user, item) -> tuple[np.ndarray, np.ndarray]:
         """A training user's items and values, for explaining that user's score of ``item``."""

@@ -347,14 +347,17 @@ class BPR(PreferenceRecommender, FactorModel):
         return bias + self.item_factors_ @ factors + self.item_bias_
 
 
-def _bpr_user_objective(x, V_pos, b_pos, V_neg, b_neg, reg):
-    """:math:`f(x)` of :meth:`BPR.fold_in`, its gradient and its Hessian."""
+def _bpr_user_objective(x, V_pos, b_pos, V_neg, b_neg, reg, derivatives=True):
+    """:math:`f(x)` of :meth:`BPR.fold_in`, and with ``derivatives`` its gradient and Hessian."""
     margins = (V_pos @ x + b_pos)[:, None] - (V_neg @ x + b_neg)[None, :]
     n_pos, n_neg = margins.shape
     value = float(np.logaddexp(0.0, -margins).sum()) / n_neg + n_pos * reg * float(x @ x)
-    g = -expit(-margins) / n_neg  # d f / d margin
+    if not derivatives:
+        return value
+    below = expit(-margins)  # sigma(-margin)
+    g = -below / n_neg  # d f / d margin
     grad = V_pos.T @ g.sum(axis=1) - V_neg.T @ g.sum(axis=0) + 2 * n_pos * reg * x
-    h = expit(margins) * expit(-margins) / n_neg  # d^2 f / d margin^2
+    h = below * (1.0 - below) / n_neg  # d^2 f / d margin^2 = sigma(m) sigma(-m) / |N|
     cross = V_pos.T @ h @ V_neg
     hess = (
         (V_pos.T * h.sum(axis=1)) @ V_pos
@@ -379,13 +382,20 @@ def _minimize_bpr_user(V_pos, b_pos, V_neg, b_neg, reg) -> np.ndarray:
             step = np.linalg.lstsq(hess, grad, rcond=None)[0]
         slope = float(grad @ step)
         t = 1.0
+        # halve the step until it decreases f enough (Armijo); near the minimum the
+        # decrease drowns in rounding, so a change within rounding of f is accepted too
+        rounding = 8 * np.finfo(float).eps * abs(value)
         while True:
             trial = x - t * step
-            new = _bpr_user_objective(trial, V_pos, b_pos, V_neg, b_neg, reg)
-            if new[0] <= value - 0.25 * t * slope or t < 1e-10:
+            if (
+                _bpr_user_objective(trial, V_pos, b_pos, V_neg, b_neg, reg, False)
+                <= (value - 0.25 * t * slope + rounding)
+                or t < 1e-10
+            ):
                 break
             t *= 0.5
-        x, (value, grad, hess) = trial, new
+        x = trial
         if np.max(np.abs(t * step)) <= _FOLD_IN_TOL * (1.0 + np.max(np.abs(x))):
             break
+        value, grad, hess = _bpr_user_objective(x, V_pos, b_pos, V_neg, b_neg, reg)
     return x

@@ -210,6 +210,9 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         :math:`m n` terms).
     history_time_ : ndarray
         Seconds from the start of training to the end of each epoch.
+    seen_values_ : ndarray
+        The training values in the order of ``seen_indices_`` (each user's
+        items), so that :meth:`explain` needs no data argument.
 
     Notes
     -----
@@ -288,7 +291,6 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         )
 
     def _fit(self, ratings: Ratings, params: dict) -> None:
-        self._store_seen_values(ratings)
         # overflow is reported once, by the finiteness check of each epoch, not as numpy warnings
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._train(ratings, params)

@@ -137,6 +137,9 @@ class MatrixFactorization(FactorModel):
         epoch (machine-dependent; for plotting :math:`J` against time).
     settings_ : dict
         The hyperparameters the fit used, defaults filled in.
+    seen_values_ : ndarray
+        The training values in the order of ``seen_indices_`` (each user's
+        items), so that :meth:`explain` needs no data argument.
 
     Notes
     -----
@@ -253,7 +256,6 @@ class MatrixFactorization(FactorModel):
     def _fit(self, ratings: Ratings, params: dict) -> None:
         s = self._settings(params)
         self.settings_ = s
-        self._store_seen_values(ratings)
         rng = check_random_state(params["random_state"])
         d = s["n_factors"]
         U = rng.normal(0.0, s["init_std"], size=(ratings.n_users, d))
