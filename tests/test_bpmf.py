@@ -277,6 +277,33 @@ def test_biased_model_recovers_the_biases_and_predicts_their_posterior_mean(with
     assert biased_rmse < 0.45 < rt.metrics.rmse(test.values, plain.predict(test.users, test.items))
 
 
+def test_sampled_alpha_follows_its_conditional_given_the_biased_state(with_biases):
+    # each kept alpha is drawn from Gamma(a0 + n/2, rate b0 + SSE/2) given the same sweep's
+    # (U, V, b, c), the SSE taken with the biases; its CDF value under that Gamma (the PIT) is
+    # then uniform and independent of the earlier draws, whatever the chain's mixing
+    from scipy import stats
+
+    from recsys_tutorial.models.bpmf import ALPHA_PRIOR
+
+    train, _, _, _ = with_biases
+    model = BayesianPMF(n_factors=2, n_samples=300, burn_in=0, biased=True, random_state=0)
+    model.fit(train)
+    a0, b0 = ALPHA_PRIOR
+    pit = []
+    for U, V, b, c, alpha in zip(
+        model.user_samples_,
+        model.item_samples_,
+        model.user_bias_samples_,
+        model.item_bias_samples_,
+        model.alpha_samples_,
+    ):
+        fitted = model.offset_ + b[train.users] + c[train.items]
+        fitted += np.sum(U[train.users] * V[train.items], axis=1)
+        sse = np.sum((train.values - fitted) ** 2)
+        pit.append(stats.gamma(a0 + len(train) / 2, scale=1 / (b0 + sse / 2)).cdf(alpha))
+    assert stats.kstest(pit, "uniform").pvalue > 1e-3
+
+
 def test_biased_fallbacks_add_the_known_sides_mean_bias(with_biases):
     train, _, _, _ = with_biases
     keep = (train.users != 5) & (train.items != 7)
