@@ -207,9 +207,14 @@ def tune_model(name, template, grids, fit, val, train):
 
 # ------------------------------------------------------------------ BPMF
 def bpmf_chains(
-    train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "random", n_pairs: int = 2000
+    train: rt.Ratings,
+    n_chains: int,
+    n_sweeps: int,
+    init: str = "random",
+    n_pairs: int = 2000,
+    params: dict | None = None,
 ):
-    """Traces of ``n_chains`` BayesianPMF chains (defaults otherwise) on ``train``, seeds 0, 1, ...
+    """Traces of ``n_chains`` BayesianPMF chains (``params`` or defaults) on ``train``, seeds 0, 1..
 
     Returns a dict of arrays shaped (n_chains, n_sweeps) -- training log-likelihood, alpha, mean
     squared norms of the user and item factors (what the Normal-Wishart hyperparameters are
@@ -229,14 +234,25 @@ def bpmf_chains(
     for chain in range(n_chains):
         t0 = time.perf_counter()
         # burn_in=0 keeps every sweep, so the traces start at the first one
-        model = rt.models.BayesianPMF(n_samples=n_sweeps, burn_in=0, init=init, random_state=chain)
+        model = rt.models.BayesianPMF(
+            n_samples=n_sweeps, burn_in=0, init=init, random_state=chain, **(params or {})
+        )
         model.fit(train)
         U, V, alpha = model.user_samples_, model.item_samples_, model.alpha_samples_
+        b, c = model.user_bias_samples_, model.item_bias_samples_  # zeros unless biased
         residuals = train.values - model.offset_
         sse = np.array(
             [
-                np.sum((residuals - np.einsum("kd,kd->k", u[train.users], v[train.items])) ** 2)
-                for u, v in zip(U, V)
+                np.sum(
+                    (
+                        residuals
+                        - bu[train.users]
+                        - ci[train.items]
+                        - np.einsum("kd,kd->k", u[train.users], v[train.items])
+                    )
+                    ** 2
+                )
+                for u, v, bu, ci in zip(U, V, b, c)
             ]
         )
         n = len(train)
@@ -244,7 +260,11 @@ def bpmf_chains(
         traces["alpha"][chain] = alpha
         traces["user scale"][chain] = np.mean(np.sum(U[:, known_users] ** 2, axis=2), axis=1)
         traces["item scale"][chain] = np.mean(np.sum(V[:, known_items] ** 2, axis=2), axis=1)
-        traces["predictions"][chain] = np.einsum("skd,skd->sk", U[:, pair_users], V[:, pair_items])
+        traces["predictions"][chain] = (
+            np.einsum("skd,skd->sk", U[:, pair_users], V[:, pair_items])
+            + b[:, pair_users]
+            + c[:, pair_items]
+        )
         print(
             f"  chain {chain + 1}/{n_chains}: {n_sweeps} sweeps in "
             f"{time.perf_counter() - t0:.1f} s",
@@ -254,18 +274,27 @@ def bpmf_chains(
     return traces
 
 
-def bpmf_burn_in(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "random"):
-    """Print the diagnostics per candidate burn-in and return (choice or None, n_sweeps needed)."""
+def bpmf_burn_in(
+    train: rt.Ratings,
+    n_chains: int,
+    n_sweeps: int,
+    init: str = "random",
+    params: dict | None = None,
+):
+    """Print the diagnostics per candidate burn-in and return (choice or None, n_sweeps needed).
+
+    ``params``: BayesianPMF parameters other than the defaults (``benchmarks/bpmf.py``).
+    """
     print(
-        f"\n## bpmf: {n_chains} chains x {n_sweeps} sweeps, init={init!r}, on the training part "
-        "(no validation or test rating used)"
+        f"\n## bpmf: {n_chains} chains x {n_sweeps} sweeps, init={init!r}, {params or 'defaults'}, "
+        "on the training part (no validation or test rating used)"
     )
     if init == "map":
         print(
             "  note: MAP starts lie close together, so agreement between these chains is weaker "
             "evidence of mixing than from the dispersed random starts"
         )
-    traces = bpmf_chains(train, n_chains, n_sweeps, init)
+    traces = bpmf_chains(train, n_chains, n_sweeps, init, params=params)
     scalars = ["log-likelihood", "alpha", "user scale", "item scale"]
     print("  mean over chains of each trace at some sweeps:")
     marks = [

@@ -149,3 +149,24 @@ def test_topn_benchmark_json_holds_what_it_printed(tmp_path):
         mean = sum(ndcg) / 2
         assert table[name].startswith(f"{mean:.3f} ±")
     assert set(saved["fit_time"]) >= {"n_factors", "n_epochs", "float32", "float64"}
+
+
+def test_bpmf_benchmark_quick_prints_choices_folds_and_the_paired_test(tmp_path):
+    out_json = tmp_path / "bpmf.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bpmf.py"), "--quick", "--json", str(out_json)],
+        capture_output=True,
+        check=False,  # the assert below shows stderr on failure
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "# unbiased: choice" in out and "# biased: choice" in out
+    assert "split R-hat" in out and "Nadeau-Bengio corrected t" in out
+    saved = json.loads(out_json.read_text())
+    assert set(saved["folds"]) == {"unbiased", "biased"}
+    assert [len(rows) for rows in saved["folds"].values()] == [2, 2]
+    for name, rows in saved["folds"].items():
+        assert saved["mean_rmse"][name] == pytest.approx(sum(r["rmse"] for r in rows) / 2)
+    assert saved["chosen"]["biased"]["biased"] is True

@@ -6,7 +6,9 @@ import pytest
 import recsys_tutorial as rt
 from recsys_tutorial.linalg import RowGroups, sample_gaussian
 from recsys_tutorial.models.bpmf import (
+    BIAS_NU0,
     BayesianPMF,
+    bias_augmented,
     normal_wishart_posterior,
     row_conditionals,
     sample_normal_wishart,
@@ -148,6 +150,182 @@ def test_normal_wishart_draws_have_the_documented_moments():
     assert np.all(np.abs(means.mean(axis=0) - m) < 4 * np.sqrt(np.diag(covariance) / n_draws))
     np.testing.assert_allclose(np.cov(means.T), covariance, rtol=0.1)
     np.testing.assert_allclose(precisions.mean(axis=0), nu * W, rtol=0.05)
+
+
+# ------------------------------------------------------------------ biases
+def _log_joint_terms_of_user(x, i, users, items, R, mu, c, V, alpha, mu_u, lam_u, mu_b, lam_b):
+    """The terms of the biased model's log-joint that contain user i's x = (U_i, b_i),
+    written out one rating at a time (no augmented vectors)."""
+    u, b = x[:-1], x[-1]
+    total = -0.5 * (u - mu_u) @ lam_u @ (u - mu_u) - 0.5 * lam_b * (b - mu_b) ** 2
+    for k in range(users.size):
+        if users[k] == i:
+            mean = mu + b + c[items[k]] + u @ V[items[k]]
+            total -= 0.5 * alpha * (R[k] - mean) ** 2
+    return total
+
+
+def test_joint_factor_and_bias_conditional_matches_the_log_joint():
+    # log N(x | P^-1 l, P^-1) = -x^T P x / 2 + l^T x + const: the conditional's precision P is
+    # minus the Hessian of the log-joint in x and its linear term l the gradient at x = 0; the
+    # log-joint is quadratic in x, so central differences give both up to rounding
+    rng = np.random.default_rng(7)
+    m, n, d, alpha, mu = 4, 6, 2, 1.3, 3.2
+    users = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 0])
+    items = np.array([0, 2, 5, 1, 2, 0, 3, 4, 5, 4])
+    R = rng.normal(3.0, 1.0, size=users.size)
+    V, c = rng.normal(size=(n, d)), rng.normal(size=n)
+    A = rng.normal(size=(d, d))
+    mu_u, lam_u = rng.normal(size=d), A @ A.T + np.eye(d)
+    mu_b, lam_b = 0.4, 2.5
+    F, prior_mean, prior_precision = bias_augmented(V, mu_u, lam_u, mu_b, lam_b)
+    precision, linear = row_conditionals(
+        RowGroups(users, items, m, n), F, R - mu - c[items], alpha, prior_mean, prior_precision
+    )
+    eye = np.eye(d + 1)
+    for i in range(m):
+
+        def f(x, i=i):
+            return _log_joint_terms_of_user(
+                x, i, users, items, R, mu, c, V, alpha, mu_u, lam_u, mu_b, lam_b
+            )
+
+        hessian = np.array(
+            [
+                [(f(ea + eb) - f(ea - eb) - f(eb - ea) + f(-ea - eb)) / 4.0 for eb in eye]
+                for ea in eye
+            ]
+        )
+        gradient = np.array([(f(e) - f(-e)) / 2.0 for e in eye])
+        np.testing.assert_allclose(precision[i], -hessian, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(linear[i], gradient, rtol=1e-9, atol=1e-9)
+    # user 3 has no rating: the prior, the bias independent of the factors
+    np.testing.assert_allclose(precision[3][:d, :d], lam_u)
+    assert precision[3][d, d] == lam_b and np.all(precision[3][:d, d] == 0)
+
+
+def test_bias_hyperparameters_follow_the_normal_gamma_update():
+    # Normal-Gamma(m0 = 0, kappa0 = beta0, shape a0 = nu0 / 2, rate r0 = 1 / (2 w0)) after N
+    # observations (Murphy 2007, "Conjugate Bayesian analysis of the Gaussian", sec. 3):
+    # kappa_N = kappa0 + N, m_N = N xbar / kappa_N, a_N = a0 + N / 2,
+    # r_N = r0 + sum (x - xbar)^2 / 2 + kappa0 N xbar^2 / (2 kappa_N)
+    from scipy import stats
+
+    rng = np.random.default_rng(9)
+    N, beta0, w0 = 40, 2.0, 1.5
+    b = rng.normal(0.3, 0.5, size=N)
+    mu_star, beta_star, nu_star, W_star = normal_wishart_posterior(
+        b[:, None], np.zeros(1), beta0, BIAS_NU0, w0 * np.eye(1)
+    )
+    xbar = b.mean()
+    assert beta_star == beta0 + N
+    assert mu_star[0] == pytest.approx(N * xbar / (beta0 + N), rel=1e-12)
+    assert nu_star / 2 == BIAS_NU0 / 2 + N / 2
+    rate = 1 / (2 * w0) + 0.5 * np.sum((b - xbar) ** 2) + beta0 * N * xbar**2 / (2 * (beta0 + N))
+    assert 1 / (2 * W_star[0, 0]) == pytest.approx(rate, rel=1e-12)
+    # and a one-dimensional Wishart draw is that Gamma: W(w, nu) = Gamma(nu / 2, scale 2 w)
+    draws = [sample_wishart(W_star, nu_star, rng)[0, 0] for _ in range(4000)]
+    gamma = stats.gamma(a=nu_star / 2, scale=1 / rate)
+    assert stats.kstest(draws, gamma.cdf).pvalue > 1e-3
+
+
+@pytest.fixture(scope="module")
+def with_biases():
+    """Ratings drawn from the biased model (strong biases, rank 2), split, and the truth."""
+    rng = np.random.default_rng(8)
+    m, n, d = 50, 60, 2
+    U, V = rng.normal(0, 0.6, size=(m, d)), rng.normal(0, 0.6, size=(n, d))
+    b, c = rng.normal(0, 0.7, size=m), rng.normal(0, 0.7, size=n)
+    users, items = np.nonzero(rng.random((m, n)) < 0.4)
+    values = (
+        3.0 + b[users] + c[items] + np.sum(U[users] * V[items], axis=1)
+        + rng.normal(0, 0.3, size=users.size)
+    )  # fmt: skip
+    data = rt.Ratings(users, items, values, n_users=m, n_items=n)
+    train, test = rt.model_selection.train_test_split(data, test_size=0.2, random_state=0)
+    return train, test, b, c
+
+
+def test_biased_model_recovers_the_biases_and_predicts_their_posterior_mean(with_biases):
+    train, test, b, c = with_biases
+    kwargs = {"n_factors": 2, "n_samples": 200, "burn_in": 80, "random_state": 0}
+    model = BayesianPMF(biased=True, **kwargs).fit(train)
+    # the biases are identified up to a shift shared with mu: correlations, not values
+    assert np.corrcoef(model.user_bias_, b)[0, 1] > 0.95
+    assert np.corrcoef(model.item_bias_, c)[0, 1] > 0.95
+    np.testing.assert_array_equal(model.user_bias_, model.user_bias_samples_.mean(axis=0))
+    # the prediction is mu + the mean over samples of b_i + c_j + U_i . V_j, computed directly
+    per_sample = (
+        model.user_bias_samples_[:, test.users]
+        + model.item_bias_samples_[:, test.items]
+        + stacked_sample_predictions(model, test.users, test.items)
+    )
+    low, high = train.values.min(), train.values.max()
+    mean, std = model.predict(test.users, test.items, return_std=True)
+    np.testing.assert_allclose(
+        mean, np.clip(model.offset_ + per_sample.mean(axis=0), low, high), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        std, np.sqrt(per_sample.var(axis=0) + np.mean(1 / model.alpha_samples_)), rtol=1e-10
+    )
+    # the residual noise is learnt: sigma = 0.3, alpha about 11
+    assert 8.0 < np.mean(model.alpha_samples_) < 14.0
+    # rank 2 without biases cannot hold rank 2 plus two bias columns: the biased model wins
+    plain = BayesianPMF(**kwargs).fit(train)
+    assert np.all(plain.user_bias_samples_ == 0) and np.all(plain.item_bias_ == 0)
+    biased_rmse = rt.metrics.rmse(test.values, mean)
+    assert biased_rmse < 0.45 < rt.metrics.rmse(test.values, plain.predict(test.users, test.items))
+
+
+def test_sampled_alpha_follows_its_conditional_given_the_biased_state(with_biases):
+    # each kept alpha is drawn from Gamma(a0 + n/2, rate b0 + SSE/2) given the same sweep's
+    # (U, V, b, c), the SSE taken with the biases; its CDF value under that Gamma (the PIT) is
+    # then uniform and independent of the earlier draws, whatever the chain's mixing
+    from scipy import stats
+
+    from recsys_tutorial.models.bpmf import ALPHA_PRIOR
+
+    train, _, _, _ = with_biases
+    model = BayesianPMF(n_factors=2, n_samples=300, burn_in=0, biased=True, random_state=0)
+    model.fit(train)
+    a0, b0 = ALPHA_PRIOR
+    pit = []
+    for U, V, b, c, alpha in zip(
+        model.user_samples_,
+        model.item_samples_,
+        model.user_bias_samples_,
+        model.item_bias_samples_,
+        model.alpha_samples_,
+    ):
+        fitted = model.offset_ + b[train.users] + c[train.items]
+        fitted += np.sum(U[train.users] * V[train.items], axis=1)
+        sse = np.sum((train.values - fitted) ** 2)
+        pit.append(stats.gamma(a0 + len(train) / 2, scale=1 / (b0 + sse / 2)).cdf(alpha))
+    assert stats.kstest(pit, "uniform").pvalue > 1e-3
+
+
+def test_biased_fallbacks_add_the_known_sides_mean_bias(with_biases):
+    train, _, _, _ = with_biases
+    keep = (train.users != 5) & (train.items != 7)
+    train = train.subset(np.flatnonzero(keep))
+    model = BayesianPMF(n_factors=2, n_samples=30, burn_in=10, biased=True, random_state=0)
+    model.fit(train)
+    assert np.all(model.user_bias_samples_[:, 5] == 0)
+    assert np.all(model.item_bias_samples_[:, 7] == 0)
+    mu, b, c = model.offset_, model.user_bias_, model.item_bias_
+    users = np.array([5, 0, 5, 99, 0])
+    items = np.array([0, 7, 7, 0, 999])
+    mean, std = model.predict(users, items, return_std=True)
+    expected = np.clip(
+        [mu + c[0], mu + b[0], mu, mu + c[0], mu + b[0]], train.values.min(), train.values.max()
+    )
+    np.testing.assert_allclose(mean, expected, rtol=1e-12)
+    np.testing.assert_array_equal(std, np.full(5, train.values.std()))
+    # the top-N path scores the unknown user by mu + c_j too, and the known user's unknown
+    # item by mu + b_i
+    rows = model._score_users(np.array([5, 0]))
+    np.testing.assert_allclose(rows[0], mu + c, rtol=1e-12)
+    assert rows[1, 7] == pytest.approx(mu + b[0], rel=1e-12)
 
 
 # ------------------------------------------------------------------- model

@@ -21,6 +21,12 @@ precision (the chain diverges), :math:`W^*` returned where its inverse belongs
 a Bartlett diagonal set to :math:`\\sqrt{\\nu - k}` instead of drawn (the mean
 test passes, the second moments fail); the correct code gives max |z| 2.5.
 ``test_geweke_fails_a_wrong_conditional`` keeps two of these as a power check.
+
+The same test for ``BayesianPMF(biased=True)``: the sweep draws each row's factors and bias
+jointly (:func:`~recsys_tutorial.models.bpmf.bias_augmented`) and the biases' Normal-Gamma
+hyperparameters; 21 statistics, max |z| 2.0 at 8000 iterations (seed 2: 1.9).  A bias prior
+precision replaced by 1 gives max |z| 10, a bias prior mean replaced by 0 gives 5.4 (1500
+iterations).
 """
 
 import numpy as np
@@ -29,6 +35,7 @@ import pytest
 from recsys_tutorial import diagnostics
 from recsys_tutorial.linalg import RowGroups, sample_gaussian
 from recsys_tutorial.models.bpmf import (
+    bias_augmented,
     normal_wishart_posterior,
     row_conditionals,
     sample_normal_wishart,
@@ -124,27 +131,96 @@ def _sweep(U, V, R, rng, by_user, by_item, posterior, conditionals):
     return (mu_u, lam_u, U, mu_v, lam_v, V)
 
 
+# the biased model (``biased=True``): Normal-Gamma priors on the biases, with more degrees of
+# freedom than the model's BIAS_NU0 = 1 so that the squares below have finite variance
+NU0_BIAS, W0_BIAS = 6.0, 0.5 * np.eye(1)
+
+
+def _prior_biases(n_rows, rng):
+    """(mu_b, lambda_b) ~ NW(0, beta0, W0_BIAS, NU0_BIAS); n_rows biases ~ N(mu_b, 1/lambda_b)."""
+    mu, lam = sample_normal_wishart(np.zeros(1), BETA0, W0_BIAS, NU0_BIAS, rng)
+    return mu[0], lam[0, 0], mu[0] + rng.standard_normal(n_rows) / np.sqrt(lam[0, 0])
+
+
+def _bias_statistics(mu_b, lam_b, b, mu_c, lam_c, c, U, V):
+    return np.array(
+        [b[0], b[1] ** 2, c[2], c[4] ** 2, mu_b, lam_b, mu_c, np.log(lam_c),
+         b[3] + c[1] + U[3] @ V[1]]
+    )  # fmt: skip
+
+
+def _biased_sweep(U, V, b, c, R, rng, by_user, by_item, augment):
+    """One sweep of BayesianPMF(biased=True): hyper U, hyper b, (U, b), hyper V, hyper c, (V, c)."""
+
+    def side(groups, F, X, bias, residuals):
+        mu, lam = sample_normal_wishart(
+            *_reordered(normal_wishart_posterior(X, MU0, BETA0, NU0, W0)), rng
+        )
+        mu_b, lam_b = sample_normal_wishart(
+            *_reordered(
+                normal_wishart_posterior(bias[:, None], np.zeros(1), BETA0, NU0_BIAS, W0_BIAS)
+            ),
+            rng,
+        )
+        F1, mean, precision = augment(F, mu, lam, mu_b[0], lam_b[0, 0])
+        X1 = sample_gaussian(*row_conditionals(groups, F1, residuals, ALPHA, mean, precision), rng)
+        return mu, lam, X1[:, :D], mu_b[0], lam_b[0, 0], X1[:, D]
+
+    mu_u, lam_u, U, mu_b, lam_b, b = side(by_user, V, U, b, R - c[ITEMS])
+    mu_v, lam_v, V, mu_c, lam_c, c = side(by_item, U, V, c, R - b[USERS])
+    return (mu_u, lam_u, U, mu_v, lam_v, V), (mu_b, lam_b, b, mu_c, lam_c, c)
+
+
+def _reordered(posterior):
+    """normal_wishart_posterior's (mu*, beta*, nu*, W*) in sample_normal_wishart's order."""
+    mu_star, beta_star, nu_star, W_star = posterior
+    return mu_star, beta_star, W_star, nu_star
+
+
 def geweke_z_scores(
-    n_iter, seed, posterior=normal_wishart_posterior, conditionals=row_conditionals
+    n_iter,
+    seed,
+    posterior=normal_wishart_posterior,
+    conditionals=row_conditionals,
+    biased=False,
+    augment=bias_augmented,
 ):
     """z-scores of (successive-conditional mean - marginal-conditional mean) per statistic."""
     rng = np.random.default_rng(seed)
+
+    def prior_draw():
+        users, items = _prior_side(N_USERS, rng), _prior_side(N_ITEMS, rng)
+        if not biased:
+            return _statistics(*users, *items)
+        biases = (*_prior_biases(N_USERS, rng), *_prior_biases(N_ITEMS, rng))
+        return np.concatenate(
+            [_statistics(*users, *items), _bias_statistics(*biases, users[2], items[2])]
+        )
+
     # marginal-conditional simulator: independent draws from the prior
-    marginal = np.array(
-        [_statistics(*_prior_side(N_USERS, rng), *_prior_side(N_ITEMS, rng)) for _ in range(n_iter)]
-    )
+    marginal = np.array([prior_draw() for _ in range(n_iter)])
     # successive-conditional simulator: theta_0 from the prior, then sweep | R and R | theta
     by_user = RowGroups(USERS, ITEMS, N_USERS, N_ITEMS)
     by_item = RowGroups(ITEMS, USERS, N_ITEMS, N_USERS)
     _, _, U = _prior_side(N_USERS, rng)
     _, _, V = _prior_side(N_ITEMS, rng)
-    R = _ratings(U, V, rng)
+    b, c = _prior_biases(N_USERS, rng)[2], _prior_biases(N_ITEMS, rng)[2]
+    if not biased:
+        b, c = np.zeros(N_USERS), np.zeros(N_ITEMS)
+    R = _ratings(U, V, rng) + b[USERS] + c[ITEMS]
     successive = np.empty_like(marginal)
     for t in range(n_iter):
-        state = _sweep(U, V, R, rng, by_user, by_item, posterior, conditionals)
+        if biased:
+            state, biases = _biased_sweep(U, V, b, c, R, rng, by_user, by_item, augment)
+            b, c = biases[2], biases[5]
+            successive[t] = np.concatenate(
+                [_statistics(*state), _bias_statistics(*biases, state[2], state[5])]
+            )
+        else:
+            state = _sweep(U, V, R, rng, by_user, by_item, posterior, conditionals)
+            successive[t] = _statistics(*state)
         U, V = state[2], state[5]
-        R = _ratings(U, V, rng)
-        successive[t] = _statistics(*state)
+        R = _ratings(U, V, rng) + b[USERS] + c[ITEMS]
     ess = diagnostics.ess(successive[None])  # the chain's draws are autocorrelated
     se = np.sqrt(successive.var(axis=0) / ess + marginal.var(axis=0) / n_iter)
     return (successive.mean(axis=0) - marginal.mean(axis=0)) / se
@@ -153,6 +229,22 @@ def geweke_z_scores(
 def test_geweke_getting_it_right():
     z = geweke_z_scores(8000, seed=0)
     assert np.all(np.abs(z) < 4.0), np.round(z, 1)
+
+
+def test_geweke_getting_it_right_with_biases():
+    """The biased sweep: joint (factors, bias) rows and Normal-Gamma bias hyperparameters."""
+    z = geweke_z_scores(8000, seed=1, biased=True)
+    assert np.all(np.abs(z) < 4.0), np.round(z, 1)
+
+
+def test_geweke_fails_a_wrong_bias_conditional():
+    """Power with biases: a bias prior precision replaced by 1 fails."""
+
+    def unit_bias_precision(F, prior_mean, prior_precision, bias_mean, bias_precision):
+        return bias_augmented(F, prior_mean, prior_precision, bias_mean, 1.0)
+
+    z = geweke_z_scores(1500, seed=0, biased=True, augment=unit_bias_precision)
+    assert np.max(np.abs(z)) > 6.0, np.round(z, 1)
 
 
 @pytest.mark.parametrize("broken", ["alpha", "scale"])

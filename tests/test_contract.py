@@ -36,6 +36,9 @@ MODELS = {
     ),
     "PMF": lambda **kw: rt.models.PMF(n_factors=3, n_epochs=3, **kw),
     "BayesianPMF": lambda **kw: rt.models.BayesianPMF(n_factors=2, n_samples=4, burn_in=1, **kw),
+    "BayesianPMF-biased": lambda **kw: rt.models.BayesianPMF(
+        n_factors=2, n_samples=4, burn_in=1, biased=True, **kw
+    ),
     "ImplicitMF": lambda **kw: rt.models.ImplicitMF(n_factors=3, n_epochs=3, **kw),
     "ImplicitMF-cholesky": lambda **kw: rt.models.ImplicitMF(
         n_factors=3, n_epochs=3, solver="cholesky", **kw
@@ -292,7 +295,7 @@ def test_save_load_is_exact_for_every_kind_of_hyperparameter(name, seed, data, t
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("name", ["Baseline", "MF-als", "BayesianPMF"])
+@pytest.mark.parametrize("name", ["Baseline", "MF-als", "BayesianPMF", "BayesianPMF-biased"])
 def test_load_refuses_corrupted_truncated_and_tampered_files(name, data, tmp_path):
     model = MODELS[name](random_state=0).fit(data)
     path = tmp_path / "model.npz"

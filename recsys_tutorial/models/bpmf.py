@@ -57,6 +57,58 @@ One Gibbs sweep: :math:`(\\mu_U, \\Lambda_U) \\mid U`,
 :math:`U \\mid V, \\mu_U, \\Lambda_U, \\alpha`, :math:`(\\mu_V, \\Lambda_V) \\mid V`,
 :math:`V \\mid U, \\mu_V, \\Lambda_V, \\alpha`, and, when it is sampled,
 :math:`\\alpha \\mid U, V`.
+
+**Biases** (``biased=True``).  The model gains a user bias :math:`b_i` and an item
+bias :math:`c_j` with hierarchical priors of their own (:math:`\\mu` stays fixed at
+the training mean; :math:`\\mu_b` and :math:`\\mu_c` absorb any remaining offset):
+
+.. math::
+
+    R_{ij} \\mid U, V, b, c &\\sim \\mathcal N(\\mu + b_i + c_j + U_i^\\top V_j,\\ \\alpha^{-1}),
+        \\\\
+    b_i \\mid \\mu_b, \\lambda_b &\\sim \\mathcal N(\\mu_b, \\lambda_b^{-1}), \\qquad
+    c_j \\mid \\mu_c, \\lambda_c \\sim \\mathcal N(\\mu_c, \\lambda_c^{-1}), \\\\
+    (\\mu_b, \\lambda_b) &\\sim \\mathcal{NW}(0, \\beta_0, w_0, 1), \\qquad
+    (\\mu_c, \\lambda_c) \\sim \\mathcal{NW}(0, \\beta_0, w_0, 1).
+
+A one-dimensional Normal-Wishart is the Normal-Gamma prior:
+:math:`\\mathcal W(w, \\nu)` on a scalar is :math:`\\text{Gamma}(\\nu/2, \\text{rate } 1/(2w))`,
+so :math:`\\lambda_b \\sim \\text{Gamma}(1/2, 1/(2 w_0))` (mean :math:`w_0`, weak) and
+:math:`\\mu_b \\mid \\lambda_b \\sim \\mathcal N(0, (\\beta_0\\lambda_b)^{-1})`.  Its
+conditional given the biases of the rows with ratings is therefore the formula above with
+:math:`d = 1` (:data:`BIAS_NU0`; the same :func:`normal_wishart_posterior`), that is
+:math:`\\text{Gamma}(\\tfrac12 + \\tfrac N2,\\ \\tfrac1{2w_0} + \\tfrac12 N \\bar S +
+\\tfrac{\\beta_0 N}{2(\\beta_0 + N)} \\bar b^2)` for :math:`\\lambda_b`.
+
+*Joint row conditional.*  Write :math:`x_i = (U_i, b_i) \\in \\mathbb R^{d+1}` and
+:math:`f_j = (V_j, 1)`: then :math:`\\mu + b_i + c_j + U_i^\\top V_j = \\mu + c_j + x_i^\\top f_j`,
+and the prior of :math:`x_i` is Gaussian with mean :math:`(\\mu_U, \\mu_b)` and the
+block-diagonal precision :math:`\\operatorname{diag}(\\Lambda_U, \\lambda_b)` (independent
+priors).  Collecting the terms of the log-joint that contain :math:`x_i`,
+
+.. math::
+
+    -\\tfrac\\alpha2 \\sum_{j \\in \\Omega_i} (R_{ij} - \\mu - c_j - x_i^\\top f_j)^2
+    - \\tfrac12 (x_i - m)^\\top P (x_i - m),
+
+a quadratic in :math:`x_i`, shows that :math:`x_i \\mid \\text{rest}` is Gaussian with
+
+.. math::
+
+    \\Lambda_i^* = P + \\alpha \\sum_{j \\in \\Omega_i} f_j f_j^\\top, \\qquad
+    \\Lambda_i^* \\mu_i^* = \\alpha \\sum_{j \\in \\Omega_i} (R_{ij} - \\mu - c_j) f_j + P m:
+
+the row conditional above with :math:`V` widened by a column of ones, the prior by the
+bias's, and the residuals :math:`R_{ij} - \\mu - c_j` (:func:`bias_augmented`, then
+:func:`row_conditionals`).  The user's factors and bias are drawn *jointly*, which
+mixes better than alternating them (they are correlated a posteriori whenever the
+:math:`V_j` of a user's items have a nonzero mean).  The items likewise, with
+:math:`(V_j, c_j)`, :math:`(U_i, 1)` and :math:`R_{ij} - \\mu - b_i`.  The noise precision's
+conditional is the one above with the residuals :math:`R_{ij} - \\mu - b_i - c_j - U_i^\\top V_j`.
+
+The biased sweep: :math:`(\\mu_U, \\Lambda_U) \\mid U`, :math:`(\\mu_b, \\lambda_b) \\mid b`,
+:math:`(U, b) \\mid V, c, \\ldots`, :math:`(\\mu_V, \\Lambda_V) \\mid V`,
+:math:`(\\mu_c, \\lambda_c) \\mid c`, :math:`(V, c) \\mid U, b, \\ldots`, then :math:`\\alpha`.
 """
 
 from __future__ import annotations
@@ -83,6 +135,8 @@ __all__ = [
     "sample_wishart",
     "sample_normal_wishart",
     "row_conditionals",
+    "bias_augmented",
+    "BIAS_NU0",
 ]
 
 _INITS = ("map", "random")
@@ -113,6 +167,14 @@ MAP_INIT = {
     "reg_exponent": 0.5,
     "n_epochs": 10,
 }
+
+
+#: Degrees of freedom of the biases' hyperprior :math:`\\mathcal{NW}(0, \\beta_0, w_0, \\nu)`
+#: with ``biased=True``: the least a one-dimensional Wishart allows up to 0 and an integer,
+#: i.e. the precision :math:`\\lambda_b \\sim \\text{Gamma}(1/2, \\text{rate } 1/(2 w_0))`,
+#: as weak as the factors' :math:`\\nu_0 = d`.  With hundreds of users and items the
+#: biases' own spread decides :math:`\\lambda_b`.
+BIAS_NU0 = 1.0
 
 
 # ----------------------------------------------------------------- the pieces
@@ -231,6 +293,37 @@ def row_conditionals(
     return precision, linear
 
 
+def bias_augmented(
+    F: np.ndarray,
+    prior_mean: np.ndarray,
+    prior_precision: np.ndarray,
+    bias_mean: float,
+    bias_precision: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pieces of the joint conditional of a row's factors and bias, :math:`(X_i, b_i)`.
+
+    With :math:`f_j = (F_j, 1)` the rating's mean is :math:`\\mu + c_j + (X_i, b_i)^\\top
+    f_j`, and the independent priors :math:`X_i \\sim \\mathcal N(\\mu_X, \\Lambda_X^{-1})`,
+    :math:`b_i \\sim \\mathcal N(\\mu_b, \\lambda_b^{-1})` make one Gaussian prior with mean
+    :math:`(\\mu_X, \\mu_b)` and precision :math:`\\operatorname{diag}(\\Lambda_X, \\lambda_b)`.
+    Passed to :func:`row_conditionals` with the residuals :math:`R_{ij} - \\mu - c_j`, they
+    give the joint conditional of the module docstring.
+
+    Returns
+    -------
+    F_augmented : ndarray (n_cols, d + 1)
+        ``F`` with a column of ones.
+    mean : ndarray (d + 1,)
+    precision : ndarray (d + 1, d + 1)
+    """
+    d = F.shape[1]
+    precision = np.zeros((d + 1, d + 1))
+    precision[:d, :d] = prior_precision
+    precision[d, d] = bias_precision
+    F_augmented = np.hstack([F, np.ones((F.shape[0], 1))])
+    return F_augmented, np.append(prior_mean, bias_mean), precision
+
+
 def _pair_dots(U: np.ndarray, V: np.ndarray, users: np.ndarray, items: np.ndarray) -> np.ndarray:
     return np.einsum("kf,kf->k", U[users], V[items])
 
@@ -285,7 +378,16 @@ class BayesianPMF(FactorModel):
         (5-fold RMSE 0.8957 against 0.8986 with the other defaults): the chain starting at
         the MAP point moves away from it towards the same, less regularized
         stationary distribution, while the random start passes through more strongly
-        shrunk states on its way there.
+        shrunk states on its way there.  With ``biased=True`` the MAP start takes the
+        biases too, from the same fit with ``biased=True``.
+    biased : bool, default=False
+        Add a user bias :math:`b_i` and an item bias :math:`c_j` to the model,
+        :math:`R_{ij} \\sim \\mathcal N(\\mu + b_i + c_j + U_i^\\top V_j, \\alpha^{-1})`, with
+        hierarchical Normal-Gamma priors (see the module docstring): each user's
+        :math:`(U_i, b_i)` and each item's :math:`(V_j, c_j)` are drawn jointly, and the
+        biases' hyperparameters :math:`(\\mu_b, \\lambda_b)`, :math:`(\\mu_c, \\lambda_c)` once
+        per sweep.  :math:`\\mu` stays the training mean.  ``False`` draws exactly the chain
+        of the unbiased model (the same random stream).
     verbose : bool, default=False
         Print the training RMSE (and the ``eval_set`` RMSE) after every sweep, to stdout.
 
@@ -298,6 +400,11 @@ class BayesianPMF(FactorModel):
         which is not the dot product of the mean factors
         (:math:`E[U_i^\\top V_j] \\ne E[U_i]^\\top E[V_j]`); for MovieLens 100K with
         the defaults that is 130 x (943 + 1682) x 10 float64, about 27 MB.
+    user_bias_samples_, item_bias_samples_ : ndarray, shape (n_kept, n_users), (n_kept, n_items)
+        The kept samples of the biases :math:`b` and :math:`c` (zeros unless ``biased``).
+    user_bias_, item_bias_ : ndarray (n_users,), (n_items,)
+        Their posterior means; a pair's prediction is
+        :math:`\\mu + \\bar b_i + \\bar c_j + \\frac1S \\sum_s U_i^{(s)\\top} V_j^{(s)}`.
     alpha_samples_ : ndarray (n_kept,)
         :math:`\\alpha` of each kept sample (constant unless ``alpha="sample"``).
     user_factors_, item_factors_ : ndarray
@@ -309,7 +416,7 @@ class BayesianPMF(FactorModel):
         Standard deviation of the training ratings (the predictive standard
         deviation reported for unknown users or items).
     history_ : ndarray (n_samples,)
-        Training RMSE of each sweep's *current sample* (:math:`\\mu + U_i^\\top V_j`
+        Training RMSE of each sweep's *current sample* (:math:`\\mu + b_i + c_j + U_i^\\top V_j`
         with that sweep's factors, clipped like :meth:`predict`), burn-in included.
     history_eval_ : ndarray (n_samples - burn_in,)
         With ``fit(ratings, eval_set=test)``: RMSE on ``test`` of the *running
@@ -339,13 +446,15 @@ class BayesianPMF(FactorModel):
 
     Users and items without a training rating carry no information about
     anything else in the model, so they are left out of the sampler (which is
-    exact: they integrate out) and keep zero factors.  A pair with an unknown
-    user or item is predicted by the training mean :math:`\\mu`, with predictive
-    standard deviation ``rating_std_``.
+    exact: they integrate out) and keep zero factors and biases.  A pair with an unknown
+    user or item is predicted by the training mean :math:`\\mu` plus the posterior mean
+    bias of whichever side is known (``biased=True``; without biases, :math:`\\mu`), with
+    predictive standard deviation ``rating_std_``.
     """
 
     _fitted_attributes = (
-        "user_samples_", "item_samples_", "alpha_samples_",
+        "user_samples_", "item_samples_", "user_bias_samples_", "item_bias_samples_",
+        "alpha_samples_",
         "offset_", "rating_std_", "history_", "history_eval_", "history_eval_sample_",
         "history_time_", "burn_in_rhat_", "settings_",
     )  # fmt: skip
@@ -363,6 +472,7 @@ class BayesianPMF(FactorModel):
         "w0": [Interval(float, 1e-8, 1e8)],
         "mu0": [Interval(float, None, None)],
         "init": [Options(*_INITS)],
+        "biased": [BOOLEAN],
         "verbose": [BOOLEAN],
     }
 
@@ -379,6 +489,7 @@ class BayesianPMF(FactorModel):
         w0=1.0,
         mu0=0.0,
         init="random",
+        biased=False,
         verbose=False,
     ):
         self.n_factors = n_factors
@@ -391,6 +502,7 @@ class BayesianPMF(FactorModel):
         self.w0 = w0
         self.mu0 = mu0
         self.init = init
+        self.biased = biased
         self.verbose = verbose
 
     # ----------------------------------------------------------------- setup
@@ -431,19 +543,24 @@ class BayesianPMF(FactorModel):
             del self._eval_set
 
     def _initial_factors(self, ratings: Ratings, s: dict, rng: np.random.Generator):
+        """Starting ``(U, V, b, c)``; the biases start at 0 unless taken from the MAP fit."""
         d = s["n_factors"]
         if s["init"] == "map":
             mf = MatrixFactorization(
-                n_factors=d, solver="als", biased=False, center=True, random_state=rng, **MAP_INIT
-            ).fit(ratings)
-            return mf.user_factors_.copy(), mf.item_factors_.copy()
+                n_factors=d, solver="als", biased=s["biased"], center=True, random_state=rng,
+                **MAP_INIT,
+            ).fit(ratings)  # fmt: skip
+            return (
+                mf.user_factors_.copy(), mf.item_factors_.copy(),
+                mf.user_bias_.copy(), mf.item_bias_.copy(),
+            )  # fmt: skip
         # draws for the known rows only: rows without data change nothing, not even the
         # random stream
         known_users, known_items = self.user_counts_ > 0, self.item_counts_ > 0
         U, V = np.zeros((ratings.n_users, d)), np.zeros((ratings.n_items, d))
         U[known_users] = rng.normal(0.0, 0.1, size=(int(known_users.sum()), d))
         V[known_items] = rng.normal(0.0, 0.1, size=(int(known_items.sum()), d))
-        return U, V
+        return U, V, np.zeros(ratings.n_users), np.zeros(ratings.n_items)
 
     # ------------------------------------------------------------------ Gibbs
     def _fit(self, ratings: Ratings, params: dict) -> None:
@@ -454,6 +571,7 @@ class BayesianPMF(FactorModel):
         self.offset_ = self.global_mean_
         self.rating_std_ = float(ratings.values.std())
         mu0, W0 = np.full(d, s["mu0"]), s["w0"] * np.eye(d)
+        biased = s["biased"]
 
         users, items = ratings.users, ratings.items
         residuals = ratings.values - self.offset_
@@ -461,9 +579,11 @@ class BayesianPMF(FactorModel):
         by_item = RowGroups(items, users, ratings.n_items, ratings.n_users)
         known_users, known_items = self.user_counts_ > 0, self.item_counts_ > 0
 
-        U, V = self._initial_factors(ratings, s, rng)
+        U, V, b, c = self._initial_factors(ratings, s, rng)
         U[~known_users] = 0.0  # rows without data take no part (see the Notes)
         V[~known_items] = 0.0
+        b[~known_users] = 0.0
+        c[~known_items] = 0.0
 
         evaluating = self._eval_set is not None
         if evaluating:
@@ -477,18 +597,30 @@ class BayesianPMF(FactorModel):
         def clip(x):
             return np.clip(x, self.rating_min_, self.rating_max_)
 
-        def eval_prediction(dots_known):
+        def eval_prediction(fitted_known):
             pred = np.full(len(ev), self.global_mean_)
-            pred[ev_known] = self.offset_ + dots_known
+            pred[ev_known] = self.offset_ + fitted_known
             return clip(pred)
 
-        def draw_side(groups, F, X, known, residuals):
-            """Sample (mu, Lambda) | X, then every known row of X | F, mu, Lambda."""
+        def draw_side(groups, F, X, bias, known, residuals):
+            """Sample (mu, Lambda) | X, then every known row of X | F, mu, Lambda.
+
+            With biases, also (mu_b, lambda_b) | bias, and each row's (X_i, bias_i) jointly;
+            ``residuals`` then already exclude the other side's bias.
+            """
             posterior = normal_wishart_posterior(X[known], mu0, s["beta0"], s["nu0"], W0)
             mu_star, beta_star, nu_star, W_star = posterior
             mu, Lam = sample_normal_wishart(mu_star, beta_star, W_star, nu_star, rng)
+            if biased:
+                # the one-dimensional case of the same Normal-Wishart update: Normal-Gamma
+                posterior = normal_wishart_posterior(
+                    bias[known, None], np.zeros(1), s["beta0"], BIAS_NU0, s["w0"] * np.eye(1)
+                )
+                m_star, b_star, n_star, w_star = posterior
+                mu_b, lam_b = sample_normal_wishart(m_star, b_star, w_star, n_star, rng)
+                F, mu, Lam = bias_augmented(F, mu, Lam, mu_b[0], lam_b[0, 0])
             precision, linear = row_conditionals(groups, F, residuals, alpha, mu, Lam)
-            X = np.zeros_like(X)
+            X = np.zeros((X.shape[0], F.shape[1]))
             try:
                 X[known] = sample_gaussian(precision[known], linear[known], rng)
             except np.linalg.LinAlgError:
@@ -500,30 +632,43 @@ class BayesianPMF(FactorModel):
                     f"hyperpriors (w0={s['w0']:g}, beta0={s['beta0']:g}) make the conditionals "
                     "degenerate; rescale the ratings or use hyperpriors near the defaults"
                 )
-            return X
+            if biased:
+                return X[:, :d], X[:, d].copy()
+            return X, bias
 
         user_samples = np.empty((n_kept, ratings.n_users, d))
         item_samples = np.empty((n_kept, ratings.n_items, d))
+        user_bias_samples = np.empty((n_kept, ratings.n_users))
+        item_bias_samples = np.empty((n_kept, ratings.n_items))
         alpha_samples = np.empty(n_kept)
         history, eval_mean, eval_sample, seconds = [], [], [], []
         sampling_alpha = s["alpha"] == "sample"
         alpha = ALPHA_START if sampling_alpha else s["alpha"]
         t0 = time.perf_counter()
         for sweep in range(s["n_samples"]):
-            U = draw_side(by_user, V, U, known_users, residuals)
-            V = draw_side(by_item, U, V, known_items, residuals)
-            dots = _pair_dots(U, V, users, items)
+            U, b = draw_side(
+                by_user, V, U, b, known_users, residuals - c[items] if biased else residuals
+            )
+            V, c = draw_side(
+                by_item, U, V, c, known_items, residuals - b[users] if biased else residuals
+            )
+            fitted = _pair_dots(U, V, users, items)  # the model's mean minus mu
+            if biased:
+                fitted += b[users] + c[items]
             if sampling_alpha:
                 # alpha | U, V closes the sweep, so that (U, V, alpha) is one state of the chain
                 a0, b0 = ALPHA_PRIOR
-                sse = float(np.sum((residuals - dots) ** 2))
+                sse = float(np.sum((residuals - fitted) ** 2))
                 alpha = rng.gamma(a0 + 0.5 * len(ratings), 1.0 / (b0 + 0.5 * sse))
-            history.append(rmse(ratings.values, clip(self.offset_ + dots)))
+            history.append(rmse(ratings.values, clip(self.offset_ + fitted)))
             kept = sweep - s["burn_in"]
             if kept >= 0:
                 user_samples[kept], item_samples[kept], alpha_samples[kept] = U, V, alpha
+                user_bias_samples[kept], item_bias_samples[kept] = b, c
             if evaluating:
                 ev_dots = _pair_dots(U, V, ev_users, ev_items)
+                if biased:
+                    ev_dots += b[ev_users] + c[ev_items]
                 eval_sample.append(rmse(ev.values, eval_prediction(ev_dots)))
                 if kept >= 0:
                     ev_sum += ev_dots
@@ -538,9 +683,9 @@ class BayesianPMF(FactorModel):
                 print(line)
 
         self.user_samples_, self.item_samples_ = user_samples, item_samples
+        self.user_bias_samples_, self.item_bias_samples_ = user_bias_samples, item_bias_samples
         self.alpha_samples_ = alpha_samples
-        self.user_factors_ = user_samples.mean(axis=0)
-        self.item_factors_ = item_samples.mean(axis=0)
+        self._derived_means()
         self.history_ = np.array(history)
         self.history_eval_ = np.array(eval_mean)
         self.history_eval_sample_ = np.array(eval_sample)
@@ -568,19 +713,29 @@ class BayesianPMF(FactorModel):
                 stacklevel=5,  # _check_burn_in < _fit < Recommender.fit < fit < the caller
             )
 
-    def _derived_attributes(self) -> None:
-        super()._derived_attributes()
+    def _derived_means(self) -> None:
+        """Posterior means of the factors and biases (not stored by :meth:`save`)."""
         self.user_factors_ = self.user_samples_.mean(axis=0)
         self.item_factors_ = self.item_samples_.mean(axis=0)
+        self.user_bias_ = self.user_bias_samples_.mean(axis=0)
+        self.item_bias_ = self.item_bias_samples_.mean(axis=0)
+
+    def _derived_attributes(self) -> None:
+        super()._derived_attributes()
+        self._derived_means()
 
     def _score_users(self, users):
         # the posterior mean of U_i . V_j averaged over samples: one contraction per sample
         total = np.zeros((users.size, self.n_items_))
         for U, V in zip(self.user_samples_, self.item_samples_):
             total += row_dots(U[users], V)
-        scores = self.offset_ + total / self.user_samples_.shape[0]
-        scores[self.user_counts_[users] == 0] = self.global_mean_
-        scores[:, self.item_counts_ == 0] = self.global_mean_
+        # mu + mean b_i + mean c_j (exactly mu without biases, whose samples are zeros); rows
+        # without ratings keep zero biases, so an unknown user's fallback is mu + mean c_j
+        base = self.offset_ + self.user_bias_[users, None] + self.item_bias_[None, :]
+        scores = base + total / self.user_samples_.shape[0]
+        unknown_users, unknown_items = self.user_counts_[users] == 0, self.item_counts_ == 0
+        scores[unknown_users] = base[unknown_users]
+        scores[:, unknown_items] = base[:, unknown_items]
         return scores
 
     # ---------------------------------------------------------------- fold in
@@ -672,7 +827,8 @@ class BayesianPMF(FactorModel):
 
     # ---------------------------------------------------------------- predict
     def _sample_moments(self, users, items, with_variance: bool):
-        """Per pair, mean (and variance) over kept samples of :math:`U_i^{(s)\\top} V_j^{(s)}`."""
+        """Per pair, the mean over kept samples of :math:`U_i^{(s)\\top} V_j^{(s)}` and (optionally)
+        the variance of :math:`b_i^{(s)} + c_j^{(s)} + U_i^{(s)\\top} V_j^{(s)}`."""
         n_kept = self.user_samples_.shape[0]
         one_user = users.size >= max(2, self.n_items_ // 4) and np.all(users == users[0])
         if one_user and not with_variance:
@@ -687,21 +843,31 @@ class BayesianPMF(FactorModel):
         mean = total / n_kept
         if not with_variance:
             return mean, None
-        # a second pass (not E[x^2] - E[x]^2) keeps the small variance accurate
+        # a second pass (not E[x^2] - E[x]^2) keeps the small variance accurate; without
+        # biases their samples are zeros and the terms below are the dot products exactly
+        mean_total = self.user_bias_[users] + self.item_bias_[items] + mean
         squares = np.zeros(users.size)
-        for U, V in zip(self.user_samples_, self.item_samples_):
-            squares += (_pair_dots(U, V, users, items) - mean) ** 2
+        for U, V, b, c in zip(
+            self.user_samples_, self.item_samples_, self.user_bias_samples_, self.item_bias_samples_
+        ):
+            squares += (b[users] + c[items] + _pair_dots(U, V, users, items) - mean_total) ** 2
         return mean, squares / n_kept
 
     def _score(self, users, items, known_u, known_i):
         both = known_u & known_i
         mean, _ = self._sample_moments(users[both], items[both], with_variance=False)
-        score = np.full(users.size, self.global_mean_)
-        score[both] = self.offset_ + mean
+        # mu plus the known sides' mean biases (exactly mu without biases)
+        score = (
+            self.offset_
+            + np.where(known_u, self.user_bias_[users], 0.0)
+            + np.where(known_i, self.item_bias_[items], 0.0)
+        )
+        score[both] += mean
         return score
 
     def predict(self, users, items, return_std: bool = False):
-        """Posterior predictive mean :math:`\\mu + \\frac1S \\sum_s U_i^{(s)\\top} V_j^{(s)}`.
+        """Posterior predictive mean :math:`\\mu + \\frac1S \\sum_s (b_i^{(s)} + c_j^{(s)}
+        + U_i^{(s)\\top} V_j^{(s)})` (the biases are zero unless ``biased``).
 
         Clipped to the training range.
 
@@ -713,8 +879,8 @@ class BayesianPMF(FactorModel):
 
             .. math::
 
-                \\sqrt{\\operatorname{Var}_s\\big[U_i^{(s)\\top} V_j^{(s)}\\big]
-                + \\frac1S \\sum_s 1/\\alpha^{(s)}},
+                \\sqrt{\\operatorname{Var}_s\\big[b_i^{(s)} + c_j^{(s)}
+                + U_i^{(s)\\top} V_j^{(s)}\\big] + \\frac1S \\sum_s 1/\\alpha^{(s)}},
 
             the spread of the kept samples' predictions (posterior uncertainty about
             the factors) plus the rating noise :math:`\\sigma^2 = 1/\\alpha` (law of
