@@ -576,15 +576,34 @@ def test_every_factor_model_folds_in_a_new_user_and_recommends_to_them(name, dat
     model = MODELS[name](random_state=0).fit(data)
     items, values = np.array([0, 7, 12, 30]), np.array([5.0, 1.0, 4.0, 2.0])
     factors, bias = model.fold_in(items, values)
-    assert isinstance(factors, np.ndarray) and isinstance(bias, float)
-    assert np.all(np.isfinite(factors)) and np.isfinite(bias)
     d = model.item_factors_.shape[1]
-    n_kept = model.user_samples_.shape[0] if name == "BayesianPMF" else None
-    assert factors.shape == ((n_kept, d) if n_kept else (d,))
+    sampled = isinstance(model, rt.models.BayesianPMF)  # one draw per kept sample
+    n_kept = model.user_samples_.shape[0] if sampled else None
+    assert isinstance(factors, np.ndarray) and factors.shape == ((n_kept, d) if sampled else (d,))
+    if sampled and model.biased:
+        assert isinstance(bias, np.ndarray) and bias.shape == (n_kept,)
+    else:
+        assert isinstance(bias, float)
+    assert np.all(np.isfinite(factors)) and np.all(np.isfinite(bias))
     again = model.fold_in(items, values)  # a seeded model folds in the same way every time
-    assert np.array_equal(again[0], factors) and again[1] == bias
+    assert np.array_equal(again[0], factors) and np.array_equal(again[1], bias)
     scores = model.score_new_user(factors, bias)
     assert scores.shape == (data.n_items,) and np.all(np.isfinite(scores))
+    if sampled:
+        # the mean over samples of each sample's score mu + b + c_j + V_j x (biases if any)
+        per_sample = [
+            model.offset_ + b_s + c_s + V_s @ x_s
+            for x_s, b_s, c_s, V_s in zip(
+                factors,
+                np.broadcast_to(bias, n_kept),
+                model.item_bias_samples_,
+                model.item_samples_,
+            )
+        ]
+        known = model.item_counts_ > 0
+        np.testing.assert_allclose(scores[known], np.mean(per_sample, axis=0)[known], rtol=1e-12)
+        # non-vacuous for the biased model: its item biases move the scores
+        assert np.any(model.item_bias_samples_ != 0) == model.biased
     top, top_scores = model.recommend_new_user(items, values, k=6)
     # brute force: every item but the given ones, best first, ties to the lower index
     candidates = [j for j in range(data.n_items) if j not in set(items.tolist())]

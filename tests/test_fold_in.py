@@ -189,3 +189,109 @@ def test_bpmf_fold_in_draws_from_each_sample_s_conditional(data):
     assert not np.array_equal(model.fold_in(items, values, random_state=1)[0], factors)
     with pytest.raises(ValueError, match=r"factors must have shape \(4, 2\)"):
         model.score_new_user(factors[0])
+
+
+def test_biased_bpmf_fold_in_draws_factors_and_bias_jointly_per_sample(data):
+    """Replay the draws of a biased model by dense formulas: the Normal-Gamma hyperparameters of
+    the biases by hand, then the joint (x, b) conditional with f_j = (V_j, 1) and R_j - mu - c_j.
+    """
+    model = rt.models.BayesianPMF(
+        n_factors=2, n_samples=6, burn_in=2, biased=True, random_state=0
+    ).fit(data)
+    items, values = np.array([0, 7, 12]), np.array([5.0, 1.0, 4.0])
+    factors, bias = model.fold_in(items, values, random_state=42)
+    assert factors.shape == (4, 2) and bias.shape == (4,)
+    rng = np.random.default_rng(42)
+    s = model.settings_
+    known = model.user_counts_ > 0
+    precisions, linears = [], []
+    for k in range(4):
+        U, V, alpha = model.user_samples_[k], model.item_samples_[k], model.alpha_samples_[k]
+        b, c = model.user_bias_samples_[k][known], model.item_bias_samples_[k]
+        mu_star, beta_star, nu_star, W_star = normal_wishart_posterior(
+            U[known], np.full(2, s["mu0"]), s["beta0"], s["nu0"], s["w0"] * np.eye(2)
+        )
+        mu, Lam = sample_normal_wishart(mu_star, beta_star, W_star, nu_star, rng)
+        # Normal-Gamma: lambda_b ~ Gamma((1 + N)/2, rate 1/(2 w0) + N S/2
+        # + beta0 N b_bar^2 / (2 (beta0 + N))), drawn as a scaled chi-square,
+        # then mu_b ~ N(N b_bar / (beta0 + N), 1 / ((beta0 + N) lambda_b))
+        N, beta0 = b.size, s["beta0"]
+        rate = 1 / (2 * s["w0"]) + 0.5 * np.sum((b - b.mean()) ** 2)
+        rate += beta0 * N / (2 * (beta0 + N)) * b.mean() ** 2
+        lam_b = rng.chisquare(1.0 + N) / (2 * rate)
+        mu_b = N * b.mean() / (beta0 + N) + rng.standard_normal() / np.sqrt((beta0 + N) * lam_b)
+        prior = np.zeros((3, 3))
+        prior[:2, :2], prior[2, 2] = Lam, lam_b
+        mean = np.append(mu, mu_b)
+        precision, linear = prior.copy(), prior @ mean
+        for j, r in zip(items, values):
+            f = np.append(V[j], 1.0)
+            precision += alpha * np.outer(f, f)
+            linear += alpha * (r - model.offset_ - c[j]) * f
+        precisions.append(precision)
+        linears.append(linear)
+    z = rng.standard_normal((4, 3))
+    for k in range(4):
+        L = np.linalg.cholesky(precisions[k])
+        expected = np.linalg.inv(precisions[k]) @ (linears[k] + L @ z[k])
+        np.testing.assert_allclose(factors[k], expected[:2], rtol=1e-9)
+        assert bias[k] == pytest.approx(expected[2], rel=1e-9)
+    # score_new_user: the mean over samples of mu + b + c_j + V_j x, with the item biases
+    assert np.any(model.item_bias_samples_ != 0)
+    scores = model.score_new_user(factors, bias)
+    expected = np.mean(
+        [
+            model.offset_
+            + bias[k]
+            + model.item_bias_samples_[k]
+            + model.item_samples_[k] @ factors[k]
+            for k in range(4)
+        ],
+        axis=0,
+    )
+    known_items = model.item_counts_ > 0
+    np.testing.assert_allclose(scores[known_items], expected[known_items], rtol=1e-12)
+    np.testing.assert_allclose(scores[~known_items], model.offset_ + bias.mean(), rtol=1e-12)
+    # recommend_new_user chains them: the best items the user did not rate, ties to the lower index
+    top, top_scores = model.recommend_new_user(items, values, k=5)
+    candidates = [j for j in range(data.n_items) if j not in set(items.tolist())]
+    own = model.score_new_user(*model.fold_in(items, values))
+    assert top.tolist() == sorted(candidates, key=lambda j: (-own[j], j))[:5]
+    np.testing.assert_array_equal(top_scores, own[top])
+    # the bias must come with the factors, one per sample
+    for wrong in (0.0, bias[:3], np.zeros((4, 1))):
+        with pytest.raises(ValueError, match=r"bias must have shape \(4,\)"):
+            model.score_new_user(factors, wrong)
+    unbiased = rt.models.BayesianPMF(n_factors=2, n_samples=6, burn_in=2, random_state=0).fit(data)
+    with pytest.raises(ValueError, match="bias must be a float"):
+        unbiased.score_new_user(factors, bias)
+
+
+def test_biased_bpmf_fold_in_of_a_training_user_matches_its_own_predictions():
+    """With strong item biases, folding in a training user's own ratings gives scores close to
+    that user's posterior-mean predictions; without the item biases they would not be."""
+    rng = np.random.default_rng(8)
+    m, n = 40, 50
+    U, V = rng.normal(0, 0.5, size=(m, 2)), rng.normal(0, 0.5, size=(n, 2))
+    b, c = rng.normal(0, 0.7, size=m), rng.normal(0, 1.0, size=n)
+    users, items = np.nonzero(rng.random((m, n)) < 0.5)
+    values = 3.0 + b[users] + c[items] + np.sum(U[users] * V[items], axis=1)
+    values += rng.normal(0, 0.3, size=users.size)
+    train = rt.Ratings(users, items, values, n_users=m, n_items=n)
+    model = rt.models.BayesianPMF(
+        n_factors=2, n_samples=120, burn_in=40, biased=True, random_state=0
+    ).fit(train)
+    for user in (0, 1, 2):
+        mine = users == user
+        factors, bias = model.fold_in(items[mine], values[mine], random_state=user)
+        scores = model.score_new_user(factors, bias)
+        own = model.offset_ + model.user_bias_[user] + model.item_bias_
+        own += np.mean(
+            np.einsum("snd,sd->sn", model.item_samples_, model.user_samples_[:, user]), 0
+        )
+        # the fold-in draws come from the same conditional as the user's own samples did
+        assert np.corrcoef(scores, own)[0, 1] > 0.99
+        assert np.max(np.abs(scores - own)) < 0.15
+        assert bias.mean() == pytest.approx(model.user_bias_[user], abs=0.1)
+        # the item biases carry much of it: scores without them would track far worse
+        assert np.corrcoef(scores - model.item_bias_, own)[0, 1] < 0.7

@@ -136,6 +136,7 @@ __all__ = [
     "sample_normal_wishart",
     "row_conditionals",
     "bias_augmented",
+    "sample_row_prior",
     "BIAS_NU0",
 ]
 
@@ -322,6 +323,58 @@ def bias_augmented(
     precision[d, d] = bias_precision
     F_augmented = np.hstack([F, np.ones((F.shape[0], 1))])
     return F_augmented, np.append(prior_mean, bias_mean), precision
+
+
+def sample_row_prior(
+    X: np.ndarray,
+    F: np.ndarray,
+    settings: dict,
+    rng: np.random.Generator,
+    bias: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw one side's hyperparameters given its rows: the rows' prior for the next draw.
+
+    :math:`(\\mu_X, \\Lambda_X) \\mid X` from the Normal-Wishart posterior
+    (:func:`normal_wishart_posterior`, :func:`sample_normal_wishart`) with the prior
+    :math:`\\mathcal{NW}(\\mu_0 \\mathbf 1, \\beta_0, w_0 I, \\nu_0)` of ``settings``; with
+    ``bias``, then :math:`(\\mu_b, \\lambda_b) \\mid b` from its one-dimensional case
+    (:data:`BIAS_NU0`), and the joint prior of :math:`(X_i, b_i)` with ``F`` widened by a
+    column of ones (:func:`bias_augmented`).  The draws come from ``rng`` in that order.
+    The Gibbs sweep calls it for each side, :meth:`BayesianPMF.fold_in` for each kept sample.
+
+    Parameters
+    ----------
+    X : ndarray (N, d)
+        The current rows with ratings (users or items).
+    F : ndarray (n_cols, d)
+        The other side's factors, passed through (widened when ``bias`` is given).
+    settings : dict
+        ``mu0``, ``beta0``, ``nu0`` and ``w0`` (``BayesianPMF.settings_``).
+    rng : numpy Generator
+    bias : ndarray (N,), optional
+        The current biases of the same rows; ``None`` for a model without biases.
+
+    Returns
+    -------
+    F : ndarray (n_cols, d) or (n_cols, d + 1)
+    prior_mean : ndarray (d,) or (d + 1,)
+    prior_precision : ndarray (d, d) or (d + 1, d + 1)
+        The arguments ``F``, ``prior_mean`` and ``prior_precision`` of :func:`row_conditionals`.
+    """
+    d = X.shape[1]
+    mu0, W0 = np.full(d, settings["mu0"]), settings["w0"] * np.eye(d)
+    posterior = normal_wishart_posterior(X, mu0, settings["beta0"], settings["nu0"], W0)
+    mu_star, beta_star, nu_star, W_star = posterior
+    mu, Lam = sample_normal_wishart(mu_star, beta_star, W_star, nu_star, rng)
+    if bias is None:
+        return F, mu, Lam
+    # the one-dimensional case of the same Normal-Wishart update: Normal-Gamma
+    posterior = normal_wishart_posterior(
+        bias[:, None], np.zeros(1), settings["beta0"], BIAS_NU0, settings["w0"] * np.eye(1)
+    )
+    m_star, b_star, n_star, w_star = posterior
+    mu_b, lam_b = sample_normal_wishart(m_star, b_star, w_star, n_star, rng)
+    return bias_augmented(F, mu, Lam, mu_b[0], lam_b[0, 0])
 
 
 def _pair_dots(U: np.ndarray, V: np.ndarray, users: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -570,7 +623,6 @@ class BayesianPMF(FactorModel):
         d, n_kept = s["n_factors"], s["n_samples"] - s["burn_in"]
         self.offset_ = self.global_mean_
         self.rating_std_ = float(ratings.values.std())
-        mu0, W0 = np.full(d, s["mu0"]), s["w0"] * np.eye(d)
         biased = s["biased"]
 
         users, items = ratings.users, ratings.items
@@ -608,17 +660,7 @@ class BayesianPMF(FactorModel):
             With biases, also (mu_b, lambda_b) | bias, and each row's (X_i, bias_i) jointly;
             ``residuals`` then already exclude the other side's bias.
             """
-            posterior = normal_wishart_posterior(X[known], mu0, s["beta0"], s["nu0"], W0)
-            mu_star, beta_star, nu_star, W_star = posterior
-            mu, Lam = sample_normal_wishart(mu_star, beta_star, W_star, nu_star, rng)
-            if biased:
-                # the one-dimensional case of the same Normal-Wishart update: Normal-Gamma
-                posterior = normal_wishart_posterior(
-                    bias[known, None], np.zeros(1), s["beta0"], BIAS_NU0, s["w0"] * np.eye(1)
-                )
-                m_star, b_star, n_star, w_star = posterior
-                mu_b, lam_b = sample_normal_wishart(m_star, b_star, w_star, n_star, rng)
-                F, mu, Lam = bias_augmented(F, mu, Lam, mu_b[0], lam_b[0, 0])
+            F, mu, Lam = sample_row_prior(X[known], F, s, rng, bias[known] if biased else None)
             precision, linear = row_conditionals(groups, F, residuals, alpha, mu, Lam)
             X = np.zeros((X.shape[0], F.shape[1]))
             try:
@@ -739,28 +781,33 @@ class BayesianPMF(FactorModel):
         return scores
 
     # ---------------------------------------------------------------- fold in
-    def fold_in(self, items, values, *, random_state=None) -> tuple[np.ndarray, float]:
-        """Draws of a new user's factors, one from its conditional at each kept sample.
+    def fold_in(self, items, values, *, random_state=None) -> tuple[np.ndarray, np.ndarray | float]:
+        """Draws of a new user's factors (and bias), one from its conditional at each kept sample.
 
-        For each kept sample :math:`s` (factors :math:`U^{(s)}, V^{(s)}` and
-        noise precision :math:`\\alpha^{(s)}`), first the user hyperparameters
-        :math:`(\\mu_U, \\Lambda_U) \\sim p(\\mu_U, \\Lambda_U \\mid U^{(s)})`
-        (:func:`normal_wishart_posterior`, :func:`sample_normal_wishart`; the
-        training users with ratings), then the new user's row from its Gibbs
-        conditional given the ratings :math:`R_j` of the given items,
+        For each kept sample :math:`s` (factors :math:`U^{(s)}, V^{(s)}`, biases
+        :math:`b^{(s)}, c^{(s)}` and noise precision :math:`\\alpha^{(s)}`), first the
+        user hyperparameters :math:`(\\mu_U, \\Lambda_U) \\sim p(\\mu_U, \\Lambda_U \\mid U^{(s)})`
+        and, with ``biased=True``, :math:`(\\mu_b, \\lambda_b) \\sim p(\\mu_b, \\lambda_b \\mid
+        b^{(s)})` (:func:`sample_row_prior`; the training users with ratings), then the new
+        user's row from the Gibbs conditional of a training user's row given the ratings
+        :math:`R_j` of the given items.  Without biases that row is :math:`x`,
 
         .. math::
 
             x^{(s)} \\sim \\mathcal N\\big([\\Lambda^*]^{-1} b^*, [\\Lambda^*]^{-1}\\big), \\quad
             \\Lambda^* = \\Lambda_U + \\alpha^{(s)} \\sum_j V_j^{(s)} V_j^{(s)\\top}, \\quad
-            b^* = \\alpha^{(s)} \\sum_j (R_j - \\mu) V_j^{(s)} + \\Lambda_U \\mu_U
+            b^* = \\alpha^{(s)} \\sum_j (R_j - \\mu) V_j^{(s)} + \\Lambda_U \\mu_U;
 
-        (:func:`row_conditionals` for one more row; all :math:`S` rows drawn by
-        one :func:`~recsys_tutorial.linalg.sample_gaussian` call after the
-        hyperparameters, in the order of the samples).  The rest of each sample
-        is held fixed: the new user's ratings do not feed back into
-        :math:`V`, :math:`\\alpha` or the hyperparameters, which with hundreds of
-        training users they would hardly move.
+        with biases it is :math:`(x, b)`, drawn jointly from the same formulas with
+        :math:`f_j = (V_j^{(s)}, 1)` in place of :math:`V_j^{(s)}`, the prior precision
+        :math:`\\operatorname{diag}(\\Lambda_U, \\lambda_b)` and mean :math:`(\\mu_U, \\mu_b)`, and
+        the residuals :math:`R_j - \\mu - c_j^{(s)}` (:func:`bias_augmented`, as in the module
+        docstring).  The precisions and linear terms come from :func:`row_conditionals` for
+        one more row, and all :math:`S` rows are drawn by one
+        :func:`~recsys_tutorial.linalg.sample_gaussian` call after the hyperparameters, in
+        the order of the samples.  The rest of each sample is held fixed: the new user's
+        ratings do not feed back into :math:`V`, :math:`c`, :math:`\\alpha` or the
+        hyperparameters, which with hundreds of training users they would hardly move.
 
         Parameters
         ----------
@@ -777,39 +824,58 @@ class BayesianPMF(FactorModel):
         Returns
         -------
         factors : ndarray, shape (n_kept, d)
-            One draw per kept sample (not their mean: the predictive mean of a
-            score is the mean over samples of :math:`x^{(s)\\top} V_j^{(s)}`).
-        bias : float
-            Always 0.0; :meth:`score_new_user` averages the samples.
+            One draw of :math:`x` per kept sample (not their mean: the predictive mean of
+            a score is the mean over samples of each sample's score).
+        bias : ndarray, shape (n_kept,), or float
+            With ``biased=True`` the draws of :math:`b` that go with ``factors`` row by
+            row; otherwise 0.0.  :meth:`score_new_user` averages the samples.
         """
         self._check_fitted()
         items, values = self._check_new_ratings("items", items, values, self.n_items_)
         rng = check_random_state(self.random_state if random_state is None else random_state)
         s = self.settings_
-        d = self.user_samples_.shape[2]
-        mu0, W0 = np.full(d, s["mu0"]), s["w0"] * np.eye(d)
+        biased = s["biased"]
+        n_kept, d = self.user_samples_.shape[0], self.user_samples_.shape[2]
         known = self.user_counts_ > 0
-        residuals = values - self.offset_
-        precision = np.empty((self.user_samples_.shape[0], d, d))
-        linear = np.empty((self.user_samples_.shape[0], d))
-        for k, (U, V, alpha) in enumerate(
-            zip(self.user_samples_, self.item_samples_, self.alpha_samples_)
-        ):
-            mu_star, beta_star, nu_star, W_star = normal_wishart_posterior(
-                U[known], mu0, s["beta0"], s["nu0"], W0
-            )
-            mu, Lam = sample_normal_wishart(mu_star, beta_star, W_star, nu_star, rng)
-            G = V[items]
-            precision[k] = Lam + alpha * G.T @ G
-            linear[k] = alpha * G.T @ residuals + Lam @ mu
-        return sample_gaussian(precision, linear, rng), 0.0
+        # the new user as the only row of a pattern over its own items, F = V[items]
+        one_row = RowGroups(
+            np.zeros(items.size, dtype=np.int64), np.arange(items.size), 1, items.size
+        )
+        centred = values - self.offset_
+        width = d + 1 if biased else d
+        precision, linear = np.empty((n_kept, width, width)), np.empty((n_kept, width))
+        for k in range(n_kept):
+            U, V = self.user_samples_[k], self.item_samples_[k]
+            user_bias = self.user_bias_samples_[k][known] if biased else None
+            F, mean, prior = sample_row_prior(U[known], V[items], s, rng, user_bias)
+            residuals = centred - self.item_bias_samples_[k][items] if biased else centred
+            P, b = row_conditionals(one_row, F, residuals, self.alpha_samples_[k], mean, prior)
+            precision[k], linear[k] = P[0], b[0]
+        X = sample_gaussian(precision, linear, rng)
+        if biased:
+            return X[:, :d], X[:, d].copy()
+        return X, 0.0
 
-    def score_new_user(self, factors, bias: float = 0.0) -> np.ndarray:
+    def score_new_user(self, factors, bias=0.0) -> np.ndarray:
         """Posterior-mean scores of every item for the draws of :meth:`fold_in`.
 
-        :math:`\\mu + \\text{bias} + \\frac1S \\sum_s V^{(s)} x^{(s)}`, unclipped, the
-        average over the kept samples of each sample's score (as :meth:`predict`
-        averages); items without training ratings get :math:`\\mu`.
+        The average over the kept samples of each sample's score (as :meth:`predict`
+        averages), unclipped:
+
+        .. math::
+
+            \\frac1S \\sum_s \\big(\\mu + b^{(s)} + c_j^{(s)} + V_j^{(s)\\top} x^{(s)}\\big),
+
+        with :math:`c^{(s)} = 0` without biases.  Items without training ratings get
+        :math:`\\mu` plus the mean of ``bias`` (:math:`\\mu` without biases), the fallback
+        of :meth:`predict` for a known user.
+
+        Parameters
+        ----------
+        factors : array_like, shape (n_kept, d)
+        bias : array_like, shape (n_kept,), or float, default=0.0
+            The draws of :math:`b` of :meth:`fold_in`: shape (n_kept,) for a model with
+            ``biased=True`` (required there), a float (added to every score) otherwise.
         """
         self._check_fitted()
         factors = np.asarray(factors, dtype=np.float64)
@@ -819,10 +885,22 @@ class BayesianPMF(FactorModel):
                 f"factors must have shape {shape} (one row per kept sample, as fold_in "
                 f"returns); got {factors.shape}"
             )
-        scores = (
-            self.offset_ + bias + np.einsum("snd,sd->n", self.item_samples_, factors) / len(factors)
-        )
-        scores[self.item_counts_ == 0] = self.global_mean_
+        bias = np.asarray(bias, dtype=np.float64)
+        biased = self.settings_["biased"]
+        if biased and bias.shape != shape[:1]:
+            raise ValueError(
+                f"bias must have shape {shape[:1]} for a model with biased=True (one draw per "
+                f"kept sample, as fold_in returns); got {bias.shape}"
+            )
+        if not biased and bias.ndim != 0:
+            raise ValueError(
+                f"bias must be a float for a model without biases; got shape {bias.shape}"
+            )
+        # the mean over samples of mu + b + c_j + V_j x: the item biases' mean is item_bias_
+        dots = np.einsum("snd,sd->n", self.item_samples_, factors) / len(factors)
+        base = self.offset_ + float(bias.mean())
+        scores = base + self.item_bias_ + dots
+        scores[self.item_counts_ == 0] = base if biased else self.global_mean_
         return scores
 
     # ---------------------------------------------------------------- predict
