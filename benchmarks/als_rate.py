@@ -222,6 +222,17 @@ def main(argv=None) -> int:
         f"{'s/sweep':>9}{'GFLOP/s':>9}{'dense':>8}{'ratio':>7}{'peak MB':>9}{'objective':>14}"
     )
     started = datetime.datetime.now(datetime.UTC)
+    meta = {
+        "date": started.isoformat(timespec="seconds"),
+        "command": shlex.join(["benchmarks/als_rate.py", *(argv or sys.argv[1:])]),
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "blas_threads": args.threads,
+        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "blas": blas_info(),
+    }
     with limits:
         print(f"numpy {np.__version__}; dense rate = 1024x1024 float64 product, measured per row")
         print(header)
@@ -253,6 +264,8 @@ def main(argv=None) -> int:
                         f"{rate:>8.1f}{achieved / rate:>7.3f}{peak:>9.0f}{objective:>14.6g}",
                         flush=True,
                     )
+                    if args.json:
+                        write_json(args.json, meta, records, started)
         print()
         for row in records:
             key = (row["problem"], row["d"], row["model"])
@@ -268,22 +281,14 @@ def main(argv=None) -> int:
             elif row["n_threads"] is not None:
                 print(f"speed-up {row['n_threads']} threads {key[0]:<14} d={key[1]:<3} {key[2]:<10}"
                       f"{one[0] / row['seconds_per_sweep']:6.2f}x")  # fmt: skip
-    if args.json:
-        meta = {
-            "date": started.isoformat(timespec="seconds"),
-            "command": shlex.join(["benchmarks/als_rate.py", *(argv or sys.argv[1:])]),
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "blas_threads": args.threads,
-            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
-            "blas": blas_info(),
-            "seconds": (datetime.datetime.now(datetime.UTC) - started).total_seconds(),
-        }
-        with open(args.json, "w") as fh:
-            json.dump({"meta": meta, "rows": records}, fh, indent=1)
     return 0
+
+
+def write_json(path: str, meta: dict, records: list, started) -> None:
+    """The rows so far: written after every row, so a long run stopped early keeps them."""
+    meta = {**meta, "seconds": (datetime.datetime.now(datetime.UTC) - started).total_seconds()}
+    with open(path, "w") as fh:
+        json.dump({"meta": meta, "rows": records}, fh, indent=1)
 
 
 if __name__ == "__main__":
