@@ -26,11 +26,14 @@ for large :math:`k` (``benchmarks/als_rate.py`` measures both):
 
 from __future__ import annotations
 
+import collections
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
-__all__ = ["RowGroups", "solve_spd", "sample_gaussian"]
+__all__ = ["RowGroups", "for_each", "solve_spd", "sample_gaussian"]
 
 #: ``method="auto"`` uses the batched Gram matrices from this k on, and Cholesky from
 #: ``_CHOLESKY_MIN_K``; below, the sparse product and the batched LU solve are faster
@@ -96,7 +99,9 @@ class RowGroups:
             return self._gram_batched(F)
         raise ValueError(f"method must be 'auto', 'sparse' or 'batched'; got {method!r}")
 
-    def solve_ridge(self, F: np.ndarray, y: np.ndarray, diagonal: np.ndarray) -> tuple:
+    def solve_ridge(
+        self, F: np.ndarray, y: np.ndarray, diagonal: np.ndarray, n_threads: int | None = None
+    ) -> tuple:
         """Solve each row's normal equations :math:`(G_r + \\mathrm{diag}(\\delta_r)) x_r = b_r`.
 
         With :math:`G_r` as in :meth:`gram`, :math:`b_r = \\sum_{c \\in \\text{row } r} y_{rc} F_c`
@@ -115,6 +120,11 @@ class RowGroups:
         matrices exist at a time: memory :math:`O(\\text{nnz} + (m + n) k)`
         rather than :math:`O(m k^2)` (3.3 GB for 100,000 rows at ``k = 64``).
         Otherwise it is ``solve_spd(gram(F) + diag, weighted_sum(y, F))``.
+
+        Given the other side's factors ``F``, the rows' systems are independent,
+        so with ``n_threads`` the buckets are solved by that many threads
+        (:func:`for_each`); the solutions are bit-for-bit those of one thread.
+        The sparse path (``k < 16``) ignores it.
         """
         k = F.shape[1]
         b = self.weighted_sum(y, F)
@@ -128,11 +138,16 @@ class RowGroups:
             _refuse_singular(A, diagonal[rated])
             X[rated] = solve_spd(A, b[rated])
             return X, b
-        for rows, A in self._bucket_grams(F):
+        padded = self._padded(F)
+
+        def solve_bucket(rows, columns):
+            A = _block_gram(padded, columns)
             # the diagonals as a writable strided view: cheaper than fancy indexing, same sums
             np.einsum("rii->ri", A)[...] += diagonal[rows]
             _refuse_singular(A, diagonal[rows])
             X[rows] = solve_spd(A, b[rows], overwrite_a=True)  # A is this bucket's temporary
+
+        for_each(solve_bucket, self.buckets(), n_threads)
         return X, b
 
     def _gram_sparse(self, F: np.ndarray) -> np.ndarray:
@@ -153,17 +168,25 @@ class RowGroups:
 
     def _bucket_grams(self, F: np.ndarray):
         """Yield ``(rows, G[rows])`` bucket by bucket (rows with entries only)."""
+        padded = self._padded(F)
+        for rows, columns in self.buckets():
+            yield rows, _block_gram(padded, columns)
+
+    def buckets(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The rows with entries, in buckets of similar length: ``(rows, padded columns)``.
+
+        ``columns`` has shape (rows, length); index ``n_cols`` pads the shorter rows.
+        Built on first use and kept.
+        """
         if self._buckets is None:
             self._buckets = self._make_buckets()
-        k = F.shape[1]
+        return self._buckets
+
+    def _padded(self, F: np.ndarray) -> np.ndarray:
         # index n_cols is the padding: a zero row, whose outer product adds exactly nothing
-        padded = np.zeros((self.n_cols + 1, k))
+        padded = np.zeros((self.n_cols + 1, F.shape[1]))
         padded[: self.n_cols] = F
-        for rows, columns in self._buckets:
-            # (rows, length, k), gathered; take() along one axis is a plainer copy loop than
-            # fancy indexing, and faster for the short rows that dominate the buckets
-            block = np.take(padded, columns, axis=0)
-            yield rows, np.matmul(block.transpose(0, 2, 1), block)
+        return padded
 
     def _make_buckets(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Rows in buckets of similar length, each with its padded (rows, length) column indices."""
@@ -191,6 +214,46 @@ class RowGroups:
     def weighted_sum(self, values: np.ndarray, F: np.ndarray) -> np.ndarray:
         """:math:`\\sum_{c \\in \\text{row } r} y_{rc} F_c` for every row, shape (n_rows, k)."""
         return self.matrix(values) @ F
+
+
+def _block_gram(padded: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """:math:`G_r = B_r^\\top B_r` for the gathered blocks :math:`B_r` = ``padded[columns[r]]``."""
+    # (rows, length, k), gathered; take() along one axis is a plainer copy loop than
+    # fancy indexing, and faster for the short rows that dominate the buckets
+    block = np.take(padded, columns, axis=0)
+    return np.matmul(block.transpose(0, 2, 1), block)
+
+
+def for_each(function, items, n_threads: int | None = None) -> None:
+    """Call ``function(*item)`` for every item, in ``n_threads`` threads if given.
+
+    For work that splits into independent pieces writing disjoint outputs
+    (the row buckets of an ALS half-step).  numpy's stacked matrix products and
+    LAPACK calls release the GIL, so the threads run in parallel.  With
+    ``n_threads`` set, BLAS itself is held to one thread for the duration
+    (``threadpoolctl``): the parallelism is over pieces, not inside each
+    product, so every piece runs the same single-threaded kernels whatever
+    ``n_threads`` is, and the results do not depend on it.  ``None`` calls the
+    pieces in order in this thread and leaves BLAS alone.  ``items`` may be a
+    generator: it is consumed in this thread (a piece's inputs are prepared
+    there), at most ``2 n_threads`` pieces ahead of the workers, so memory
+    stays that of a few pieces.
+    """
+    if n_threads is None:
+        for item in items:
+            function(*item)
+        return
+    # imported here: only thread control needs it, and it is pinned in requirements.txt
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=n_threads) as pool:
+        pending = collections.deque()
+        for item in items:
+            pending.append(pool.submit(function, *item))
+            if len(pending) >= 2 * n_threads:
+                pending.popleft().result()  # re-raises the worker's exception here
+        while pending:
+            pending.popleft().result()
 
 
 def _refuse_singular(A: np.ndarray, diagonal: np.ndarray) -> None:

@@ -87,18 +87,45 @@ def test_als_rate_prints_old_and_new_rows_and_their_flops(tmp_path):
     assert result.returncode == 0, result.stderr
     import json
 
-    rows = json.loads(out.read_text())["rows"]
-    pairs = [(row["d"], row["impl"]) for row in rows]
-    assert pairs == [(3, "old"), (3, "new"), (20, "old"), (20, "new")]
+    stored = json.loads(out.read_text())
+    rows = stored["rows"]
+    assert stored["meta"]["command"].endswith("--only 'ml-100k 80%' --dims 3 20 --sweeps 1 "
+                                              f"--json {out}")  # fmt: skip
+    keys = [(row["d"], row["model"], row["impl"], row["n_threads"]) for row in rows]
+    assert keys == [
+        (3, "als", "old", None), (3, "als", "new", None),
+        (3, "ials-chol", "new", None), (3, "ials-cg", "new", None),
+        (20, "als", "old", None), (20, "als", "new", None), (20, "als", "new", 2),
+        (20, "ials-chol", "new", None), (20, "ials-chol", "new", 2),
+        (20, "ials-cg", "new", None),
+    ]  # fmt: skip
+    m, n, nnz = 943, 1682, 80_000
     for row in rows:
-        # the cost model, recomputed: 4 nnz d^2 + (m + n) d^3 / 3 with MovieLens 100K's 80% split
+        # the cost models, recomputed with MovieLens 100K's 80% split
         d = row["d"]
-        flops = 4 * 80_000 * d**2 + (943 + 1682) * d**3 / 3
+        flops = 4 * nnz * d**2 + (m + n) * d**3 / 3
+        if row["model"] == "ials-chol":
+            flops += 2 * (m + n) * d**2
+        if row["model"] == "ials-cg":
+            flops = 2 * (m + n) * d**2 + 4 * nnz * d + 4 * (2 * (m + n) * d**2 + 8 * nnz * d)
         assert row["gflop"] * 1e9 == pytest.approx(flops, rel=1e-12)
         assert row["ratio"] == row["gflops"] / row["dense_gflops"]
-    # both implementations reach the same objective (to rounding)
-    assert abs(rows[2]["objective"] - rows[3]["objective"]) <= 1e-9 * rows[2]["objective"]
-    assert result.stdout.count("ml-100k 80%") >= 4
+    by_key = {key: row for key, row in zip(keys, rows, strict=True)}
+    # both implementations reach the same objective (to rounding) ...
+    old, new = (
+        by_key[20, "als", "old", None]["objective"],
+        by_key[20, "als", "new", None]["objective"],
+    )
+    assert abs(old - new) <= 1e-9 * old
+    # ... and two threads exactly the one-thread objective
+    for model in ("als", "ials-chol"):
+        assert (
+            by_key[20, model, "new", 2]["objective"] == by_key[20, model, "new", None]["objective"]
+        )
+    # three CG steps solve a 3 x 3 system exactly (to rounding)
+    exact, cg = by_key[3, "ials-chol", "new", None], by_key[3, "ials-cg", "new", None]
+    assert cg["objective"] == pytest.approx(exact["objective"], rel=1e-9)
+    assert result.stdout.count("ml-100k 80%") >= 10
 
 
 def test_topn_benchmark_quick_run_prints_its_table():

@@ -282,3 +282,36 @@ def test_input_validation_names_the_problem():
         mf_loss(U, V, ratings.to_csr(), 0.1, 0.1)
     with pytest.raises(ValueError, match="sigma_u must be > 0"):
         pmf_log_posterior(U, V, ratings, 1.0, 0.0, 1.0)
+
+
+def test_predict_observed_in_chunks_is_bitwise_the_same(monkeypatch):
+    from recsys_tutorial import objectives
+
+    rng = np.random.default_rng(7)
+    pairs = rng.choice(40 * 30, size=1000, replace=False)
+    ratings = rt.Ratings(pairs // 30, pairs % 30, rng.normal(size=1000))
+    U, V = rng.normal(size=(40, 6)), rng.normal(size=(30, 6))
+    whole = predict_observed(U, V, ratings)
+    # a brute-force reference: one dot per pair
+    expected = [U[i] @ V[j] for i, j in zip(ratings.users, ratings.items, strict=True)]
+    np.testing.assert_allclose(whole, expected, rtol=1e-12)
+    monkeypatch.setattr(objectives, "_PAIR_CHUNK", 7)  # many chunks, a ragged last one
+    np.testing.assert_array_equal(predict_observed(U, V, ratings), whole)
+
+
+def test_predict_observed_memory_is_not_nnz_times_d():
+    import tracemalloc
+
+    rng = np.random.default_rng(8)
+    nnz, d = 400_000, 16
+    pairs = rng.choice(1000 * 800, size=nnz, replace=False)
+    ratings = rt.Ratings(pairs // 800, pairs % 800, np.ones(nnz))
+    U, V = rng.normal(size=(1000, d)), rng.normal(size=(800, d))
+    tracemalloc.start()
+    try:
+        predict_observed(U, V, ratings)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    gathered = 2 * nnz * d * 8  # both sides' rows for every pair at once: 102 MB
+    assert peak < gathered / 3, f"peak {peak / 1e6:.0f} MB"

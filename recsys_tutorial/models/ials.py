@@ -34,10 +34,10 @@ from typing import ClassVar
 import numpy as np
 
 from ..data import Ratings
-from ..linalg import RowGroups, solve_spd
+from ..linalg import RowGroups, for_each, solve_spd
 from ..objectives import _SCALINGS, confidence, regularization_weights, wmf_loss
 from ..utils import check_random_state, check_ratings
-from ..validation import BOOLEAN, RANDOM_STATE, Interval, Options
+from ..validation import BOOLEAN, NONE, RANDOM_STATE, Interval, Options
 from .base import FactorModel, row_dots
 from .explanation import Explanation
 from .preference import PreferenceRecommender
@@ -95,12 +95,11 @@ class _Side:
             self.buckets.append((rows, columns, weights, targets))
             start = stop
 
-    def blocks(self, F: np.ndarray):
-        """Yield ``(rows, weights, targets, G)`` per bucket, ``G = F[columns]`` gathered."""
+    def padded(self, F: np.ndarray) -> np.ndarray:
+        """``F`` with a zero row appended at index ``n_cols``, the padding of ``columns``."""
         padded = np.zeros((self.n_cols + 1, F.shape[1]), dtype=F.dtype)
         padded[: self.n_cols] = F
-        for rows, columns, weights, targets in self.buckets:
-            yield rows, weights, targets, padded[columns]
+        return padded
 
 
 def _apply_normal_matrix(gram, lam, G, weights, P):
@@ -193,6 +192,11 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         Seeds the initialization: an int makes fits identical.
     verbose : bool, default=False
         Print the objective after each epoch (to stdout).
+    n_threads : int or None, default=None
+        Solve each half-step's buckets of rows in this many threads, BLAS held
+        to one thread meanwhile (:func:`recsys_tutorial.linalg.for_each`); the
+        rows are independent given the other side, so the result is bit-for-bit
+        the same for every ``n_threads``.  ``None`` runs in the calling thread.
 
     The defaults of ``n_factors``, ``reg``, ``alpha`` and ``reg_exponent`` are
     the best of the validation grid of ``benchmarks/topn.py`` (d in {64, 128}, alpha
@@ -244,6 +248,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         "init_std": [Interval(float, 0.0, None, closed="neither")],
         "random_state": [RANDOM_STATE],
         "verbose": [BOOLEAN],
+        "n_threads": [Interval(int, 1, None), NONE],
     }
 
     def __init__(
@@ -264,6 +269,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         init_std=0.01,
         random_state=None,
         verbose=False,
+        n_threads=None,
     ):
         self.n_factors = n_factors
         self.reg = reg
@@ -280,6 +286,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         self.init_std = init_std
         self.random_state = random_state
         self.verbose = verbose
+        self.n_threads = n_threads
 
     @staticmethod
     def _feedback(ratings: Ratings, use_values: bool) -> Ratings:
@@ -352,7 +359,10 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
         X = X.copy()
         b = np.zeros_like(X)  # rows without observed pairs: b = 0
         residual = np.zeros_like(X)
-        for rows, weights, targets, G in side.blocks(F):
+        padded = side.padded(F)
+
+        def solve_bucket(rows, columns, weights, targets):
+            G = padded[columns]  # (rows, L, d): the bucket's factor rows, gathered
             lam_r = lam[rows, None]
             # b_r = sum_j c_rj F_j, from the block while it is in the cache
             b[rows] = np.matmul(targets[:, None, :], G)[:, 0, :]
@@ -363,7 +373,7 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
                 x = solve_spd(A, b[rows])
                 residual[rows] = b[rows] - np.einsum("rkl,rl->rk", A, x)
                 X[rows] = x
-                continue
+                return
             # A_r P_r for the bucket's rows, never forming A_r
             apply = partial(_apply_normal_matrix, gram, lam_r, G, weights)
             x = X[rows]
@@ -383,6 +393,8 @@ class ImplicitMF(PreferenceRecommender, FactorModel):
                 direction += r
                 rs = rs_new
             X[rows], residual[rows] = x, r
+
+        for_each(solve_bucket, side.buckets, p["n_threads"])
         return X, -float(np.einsum("rk,rk->", X, b + residual, dtype=np.float64))
 
     @staticmethod

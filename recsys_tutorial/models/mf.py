@@ -133,6 +133,13 @@ class MatrixFactorization(FactorModel):
         Seeds the initialization and the SGD order: an int makes fits identical.
     verbose : bool, default=False
         Print the objective after each epoch (to stdout).
+    n_threads : int or None, default=None
+        ALS only: solve each half-step's rows in this many threads, BLAS held to
+        one thread meanwhile (:func:`recsys_tutorial.linalg.for_each`).  Given
+        the other side's factors the rows' normal equations are independent, so
+        the result is bit-for-bit the same for every ``n_threads``; it pays from
+        ``n_factors >= 16`` on (the batched path), and is ignored below.  ``None``
+        runs in the calling thread with BLAS as configured.
 
     Attributes
     ----------
@@ -184,6 +191,7 @@ class MatrixFactorization(FactorModel):
         "init_std": [Interval(float, 0.0, None, closed="neither")],
         "random_state": [RANDOM_STATE],
         "verbose": [BOOLEAN],
+        "n_threads": [Interval(int, 1, None), NONE],
     }
 
     def __init__(
@@ -204,6 +212,7 @@ class MatrixFactorization(FactorModel):
         init_std=0.1,
         random_state=None,
         verbose=False,
+        n_threads=None,
     ):
         self.n_factors = n_factors
         self.solver = solver
@@ -220,6 +229,7 @@ class MatrixFactorization(FactorModel):
         self.init_std = init_std
         self.random_state = random_state
         self.verbose = verbose
+        self.n_threads = n_threads
 
     # ----------------------------------------------------------------- setup
     def get_params(self, deep: bool = True) -> dict:
@@ -238,6 +248,11 @@ class MatrixFactorization(FactorModel):
         return params
 
     def _check_params(self, p: dict) -> None:
+        if p["solver"] != "als" and self.n_threads is not None:
+            raise ValueError(
+                f"MatrixFactorization: n_threads is used by solver='als' only (its rows are "
+                f"independent); leave it None for solver={p['solver']!r}"
+            )
         for name in ("lr", "batch_size"):
             if p["solver"] == "als" and getattr(self, name) is not None:
                 raise ValueError(
@@ -261,6 +276,8 @@ class MatrixFactorization(FactorModel):
             s["lr"] = p["lr"]
         if p["solver"] == "sgd":
             s["batch_size"] = p["batch_size"]
+        if p["solver"] == "als":
+            s["n_threads"] = p["n_threads"]
         return s
 
     def _fit(self, ratings: Ratings, params: dict) -> None:
@@ -395,7 +412,9 @@ class MatrixFactorization(FactorModel):
             y = values - offset
             with np.errstate(all="ignore"):
                 try:
-                    X, b = groups.solve_ridge(F, y, weights[:, None] * penalty)
+                    X, b = groups.solve_ridge(
+                        F, y, weights[:, None] * penalty, n_threads=s["n_threads"]
+                    )
                     singular = not np.all(np.isfinite(X))
                 except np.linalg.LinAlgError:
                     singular = True
