@@ -15,6 +15,7 @@ so the numerical core needs only numpy and scipy.
 import importlib
 
 from . import (
+    calibration,
     datasets,
     diagnostics,
     external,
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Ratings",
+    "calibration",
     "datasets",
     "diagnostics",
     "external",
