@@ -27,7 +27,7 @@ def test_get_params_returns_the_constructor_arguments():
     model = Baseline(reg_user=1.5, n_epochs=3)
     assert model.get_params() == {
         "reg_user": 1.5,
-        "reg_item": 5.0,
+        "reg_item": 2.0,
         "n_epochs": 3,
         "random_state": None,
     }
