@@ -25,9 +25,13 @@ training-data diagnostics of several chains run on the whole training part --
 the training log-likelihood, the noise precision alpha, the factor scales and
 the predictions for random user-item pairs (no rating of them is used) --
 through the rank-normalized split R-hat of :mod:`recsys_tutorial.diagnostics`:
-the burn-in is the first candidate after which every monitored quantity has
-R-hat below the threshold, and the number of sweeps then follows from the
-effective sample size of the predictions.
+the number of sweeps follows from the bulk effective sample size per draw of the
+predictions (enough kept sweeps for ``ESS_TARGET`` in *one* chain, since the
+default fit runs one, rounded up to a multiple of ``ROUND_TO``), and the burn-in
+is the first candidate (every ``BURN_IN_STEP`` sweeps) after which the deciding
+quantities have R-hat below ``RHAT_LIMIT`` over the chains *and* each chain alone,
+cut at that burn-in and number of sweeps, passes the drift check that
+``BayesianPMF.fit`` warns about.
 
     python benchmarks/tune.py            # everything (several minutes on one core)
     python benchmarks/tune.py --quick    # tiny grids and short chains: a smoke test
@@ -50,9 +54,18 @@ import recsys_tutorial as rt
 #: R-hat below which a monitored quantity counts as mixed (Vehtari et al. 2021 suggest 1.01
 #: for final results; with a few hundred draws per chain its noise alone is about 0.01).
 RHAT_LIMIT = 1.05
-#: Bulk ESS of the median prediction that the kept sweeps should reach (Vehtari et al.: about
-#: 100 per chain is enough for means and quantiles; here all chains pooled count).
-ESS_TARGET = 400
+#: The single-chain drift limit of BayesianPMF.fit's warning.
+BURN_IN_RHAT_LIMIT = rt.models.bpmf.BURN_IN_RHAT_LIMIT
+#: Bulk ESS of the median prediction that the kept sweeps of one chain should reach.  Vehtari
+#: et al. find about 100 enough for means; for the posterior-mean prediction it leaves a Monte
+#: Carlo error of a tenth of the posterior standard deviation, which adds 1 % of the posterior
+#: variance (a few 1e-4 stars^2) to the mean squared error.
+ESS_TARGET = 100
+#: Candidate burn-ins are 0, BURN_IN_STEP, 2 BURN_IN_STEP, ... (independent of the chain length,
+#: so that longer diagnostic chains do not change the grid).
+BURN_IN_STEP = 50
+#: n_samples is rounded up to a multiple of this (a round default, and a margin).
+ROUND_TO = 50
 
 
 # ------------------------------------------------------------------ grids
@@ -223,14 +236,17 @@ def bpmf_chains(
     pair_items = rng.choice(known_items, n_pairs)
     traces = {
         k: np.empty((n_chains, n_sweeps))
-        for k in ("log-likelihood", "alpha", "user scale", "item scale")
+        for k in ("log-likelihood", "alpha", "user scale", "item scale", "training RMSE")
     }
     traces["predictions"] = np.empty((n_chains, n_sweeps, n_pairs))
     for chain in range(n_chains):
         t0 = time.perf_counter()
-        # burn_in=0 keeps every sweep, so the traces start at the first one
+        # burn_in=0 keeps every sweep, so the traces start at the first one; the model's own
+        # drift warning is then expected and says nothing here
         model = rt.models.BayesianPMF(n_samples=n_sweeps, burn_in=0, init=init, random_state=chain)
-        model.fit(train)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", rt.models.ConvergenceWarning)
+            model.fit(train)
         U, V, alpha = model.user_samples_, model.item_samples_, model.alpha_samples_
         residuals = train.values - model.offset_
         sse = np.array(
@@ -242,6 +258,7 @@ def bpmf_chains(
         n = len(train)
         traces["log-likelihood"][chain] = 0.5 * n * np.log(alpha / (2 * np.pi)) - 0.5 * alpha * sse
         traces["alpha"][chain] = alpha
+        traces["training RMSE"][chain] = model.history_  # what fit's drift check reads
         traces["user scale"][chain] = np.mean(np.sum(U[:, known_users] ** 2, axis=2), axis=1)
         traces["item scale"][chain] = np.mean(np.sum(V[:, known_items] ** 2, axis=2), axis=1)
         traces["predictions"][chain] = np.einsum("skd,skd->sk", U[:, pair_users], V[:, pair_items])
@@ -278,25 +295,39 @@ def bpmf_burn_in(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "r
     print(
         f"  split R-hat (rank-normalized) over the sweeps after each candidate burn-in; "
         f"limit {RHAT_LIMIT}; predictions: median / 99th percentile / max over "
-        f"{traces['predictions'].shape[2]} pairs; bulk ESS of the predictions (median, min)"
+        f"{traces['predictions'].shape[2]} pairs; bulk ESS of the predictions (median, min) "
+        "and of alpha; the n_samples that gives one chain a bulk ESS of "
+        f"{ESS_TARGET}, and the largest single-chain split R-hat of the training RMSE over "
+        f"those kept sweeps (what fit warns about above {BURN_IN_RHAT_LIMIT})"
     )
-    candidates = [b for b in range(0, n_sweeps - 20, max(5, n_sweeps // 20))]
+    candidates = list(range(0, max(1, n_sweeps - 2 * BURN_IN_STEP + 1), BURN_IN_STEP))
     choice = None
     for b in candidates:
         rhats = {key: rt.diagnostics.rhat(traces[key][:, b:]) for key in scalars}
         pred = rt.diagnostics.rhat(traces["predictions"][:, b:])
         ess = rt.diagnostics.ess_bulk(traces["predictions"][:, b:])
+        ess_alpha = rt.diagnostics.ess_bulk(traces["alpha"][:, b:])
+        ess_per_draw = float(np.median(ess)) / (n_chains * (n_sweeps - b))
+        n_samples = _round_up(b + np.ceil(ESS_TARGET / max(ess_per_draw, 1e-12)))
+        # the default fit runs one chain and warns when its own kept sweeps drift: each
+        # chain, cut at this burn-in and n_samples, must pass that check too
+        own = (
+            max(rt.diagnostics.rhat(h[None, b:n_samples]) for h in traces["training RMSE"])
+            if n_samples <= n_sweeps
+            else np.inf
+        )
         # the overall scale of U against V is weakly identified (U A, V A^-T give the same
         # predictions), so the factor scales are shown but do not decide
         deciding = [rhats["log-likelihood"], rhats["alpha"], np.quantile(pred, 0.99)]
-        ok = all(r < RHAT_LIMIT for r in deciding)
+        ok = all(r < RHAT_LIMIT for r in deciding) and own < BURN_IN_RHAT_LIMIT
         if ok and choice is None:
-            choice = (b, float(np.median(ess)) / (n_chains * (n_sweeps - b)))
+            choice = (b, n_samples, ess_per_draw)
         text = "  ".join(f"{k} {v:.3f}" for k, v in rhats.items())
         print(
             f"    burn-in {b:4d}: {text}  predictions {np.median(pred):.3f}/"
             f"{np.quantile(pred, 0.99):.3f}/{pred.max():.3f}  ESS {np.median(ess):.0f}, "
-            f"{ess.min():.0f}{'  <- first that passes' if ok and choice[0] == b else ''}"
+            f"{ess.min():.0f}; alpha {ess_alpha:.0f}  n_samples {n_samples}: one chain "
+            f"{own:.3f}{'  <- first that passes' if ok and choice[0] == b else ''}"
         )
     if choice is None:
         print(
@@ -304,14 +335,17 @@ def bpmf_burn_in(train: rt.Ratings, n_chains: int, n_sweeps: int, init: str = "r
             "run longer chains (--bpmf-sweeps)"
         )
         return None, None
-    b, ess_per_draw = choice
-    kept = int(np.ceil(ESS_TARGET / max(ess_per_draw, 1e-12) / n_chains))
+    burn_in, n_samples, ess_per_draw = choice
     print(
-        f"  choice: burn-in {b}; median bulk ESS per kept draw {ess_per_draw:.2f}, so about "
-        f"{kept} kept sweeps per chain for {ESS_TARGET} over {n_chains} chains "
-        f"(n_samples = {b + kept} per chain, or {b + n_chains * kept} for one chain)"
+        f"  choice: burn_in {burn_in}, n_samples {n_samples} ({n_samples - burn_in} kept; "
+        f"median bulk ESS per kept draw {ess_per_draw:.2f}, so one chain's expected ESS "
+        f"{ess_per_draw * (n_samples - burn_in):.0f} >= {ESS_TARGET})"
     )
-    return b, kept
+    return burn_in, n_samples
+
+
+def _round_up(n: int) -> int:
+    return int(ROUND_TO * np.ceil(n / ROUND_TO))
 
 
 # ------------------------------------------------------------------ main
@@ -365,8 +399,8 @@ def main(argv=None) -> None:
         )
     if bpmf is not None:
         defaults = rt.models.BayesianPMF().get_params()
-        b, kept = bpmf
-        choice = "not converged" if b is None else f"burn_in {b}, about {kept} kept sweeps/chain"
+        b, n_samples = bpmf
+        choice = "not converged" if b is None else f"burn_in {b}, n_samples {n_samples}"
         print(
             f"  bpmf      default burn_in {defaults['burn_in']}, n_samples "
             f"{defaults['n_samples']}; diagnostics: {choice}"
