@@ -13,9 +13,12 @@ comparison in which only one side is tuned measures the tuning, not the model.
 Printed: per-fold RMSE of every row, its mean, the settings the inner CV
 chose, and for each of our rows the Nadeau-Bengio corrected paired t-test
 against tuned Surprise SVD (:mod:`recsys_tutorial.significance`; per-fold
-differences, n_test / n_train = 1/4).
+differences, n_test / n_train = 1/4).  ``--json PATH`` also writes all of it
+(with the date, the command and the library versions) for the book's chapter on
+evaluation, which loads ``benchmarks/results/explicit.json``.
 
-    python benchmarks/surprise_tuned.py                  # everything (about 10 min)
+    python benchmarks/surprise_tuned.py                  # everything (10-20 min)
+    python benchmarks/surprise_tuned.py --json benchmarks/results/explicit.json
     python benchmarks/surprise_tuned.py --folds 2        # the first two outer folds only
     python benchmarks/surprise_tuned.py --svdpp-folds 0  # skip SVD++ (a fit takes about a minute)
 
@@ -28,7 +31,11 @@ scikit-surprise.
 from __future__ import annotations
 
 import argparse
+import datetime
 import itertools
+import json
+import platform
+import sys
 import time
 
 import numpy as np
@@ -60,6 +67,8 @@ def _ours(name, params=None):
         return rt.models.MatrixFactorization(solver="als", random_state=0, **params)
     if name == "ours Baseline":
         return rt.models.Baseline(**params)
+    if name == "ours PMF":
+        return rt.models.PMF(random_state=0, **params)
     if name == "ours BPMF":
         return rt.models.BayesianPMF(random_state=0, **params)
     raise KeyError(name)
@@ -107,6 +116,44 @@ def outer_rmse(name, params, train, test):
     )
 
 
+def _edges(name, params):
+    """The parameters of a choice that sit at the end of a grid axis of 3 or more values."""
+    grid = GRIDS[name]
+    return [k for k, v in params.items() if len(grid[k]) >= 3 and v in (min(grid[k]), max(grid[k]))]
+
+
+def _inner_record(label, chosen):
+    """The inner-CV choices of a tuned row, per outer fold, for the JSON record ([] otherwise)."""
+    name = label.removesuffix(" (tuned)")
+    return [
+        {"params": params, "inner_rmse": score, "edges": _edges(name, params)}
+        for params, score in chosen.get(name, [])
+    ]
+
+
+def _default_settings(name):
+    """The hyperparameters a default row uses, for the record (ours: get_params)."""
+    if name.startswith("ours"):
+        params = _ours(name).get_params()
+        return {k: v for k, v in params.items() if k not in ("random_state", "verbose")}
+    return {"Surprise SVD": "SVD()", "Surprise SVD++": "SVDpp()"}.get(
+        name, "BaselineOnly(bsl_options={'method': 'als'})"
+    )
+
+
+def _versions():
+    import scipy
+    import surprise
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-surprise": surprise.__version__,
+        "recsys_tutorial": getattr(rt, "__version__", "unknown"),
+    }
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5, help="outer folds to run (first k of 5)")
@@ -120,29 +167,57 @@ def main(argv=None) -> None:
         default=[],
         help="also a BPMF row with these settings (repeatable)",
     )
+    parser.add_argument("--json", metavar="PATH", help="also write the results to PATH")
     args = parser.parse_args(argv)
+    started = datetime.datetime.now(datetime.UTC)
 
     ratings = rt.datasets.load_movielens_100k()
     folds = list(rt.model_selection.kfold(ratings, 5, random_state=0))[: args.folds]
     tuned = list(GRIDS)
-    defaults = ["ours ALS", "ours Baseline", "ours BPMF", "Surprise SVD", "Surprise BaselineOnly"]
+    defaults = [
+        "ours ALS",
+        "ours Baseline",
+        "ours PMF",
+        "ours BPMF",
+        "Surprise SVD",
+        "Surprise BaselineOnly",
+    ]
     extra_bpmf = {f"ours BPMF {n}/{b}": {"n_samples": n, "burn_in": b} for n, b in args.bpmf}
     rows: dict[str, list] = {}
+    settings: dict[str, object] = {
+        f"{name} (default)": _default_settings(name) for name in defaults
+    }
+    settings.update({label: params for label, params in extra_bpmf.items()})
+    settings["Surprise SVD++ (default)"] = _default_settings("Surprise SVD++")
+    settings.update({f"{name} (tuned)": {"grid": GRIDS[name]} for name in tuned})
     chosen: dict[str, list] = {}
+    seconds: dict[str, float] = {}
     t_start = time.perf_counter()
+
+    def timed(label, run, *run_args):
+        t0 = time.perf_counter()
+        value = run(*run_args)
+        seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - t0
+        return value
+
     for k, (train, test) in enumerate(folds):
         inner = list(rt.model_selection.kfold(train, 3, random_state=k))
         for name in defaults:
-            rows.setdefault(f"{name} (default)", []).append(outer_rmse(name, None, train, test))
+            label = f"{name} (default)"
+            rows.setdefault(label, []).append(timed(label, outer_rmse, name, None, train, test))
         for label, params in extra_bpmf.items():
-            rows.setdefault(label, []).append(outer_rmse("ours BPMF", params, train, test))
+            rows.setdefault(label, []).append(
+                timed(label, outer_rmse, "ours BPMF", params, train, test)
+            )
         for name in tuned:
-            params, inner_score = inner_choice(name, train, inner)
-            rows.setdefault(f"{name} (tuned)", []).append(outer_rmse(name, params, train, test))
+            label = f"{name} (tuned)"
+            params, inner_score = timed(label, inner_choice, name, train, inner)
+            rows.setdefault(label, []).append(timed(label, outer_rmse, name, params, train, test))
             chosen.setdefault(name, []).append((params, inner_score))
         if k < args.svdpp_folds:
-            rows.setdefault("Surprise SVD++ (default)", []).append(
-                outer_rmse("Surprise SVD++", None, train, test)
+            label = "Surprise SVD++ (default)"
+            rows.setdefault(label, []).append(
+                timed(label, outer_rmse, "Surprise SVD++", None, train, test)
             )
         print(
             f"outer fold {k + 1}/{len(folds)} done ({time.perf_counter() - t_start:.0f} s)",
@@ -169,11 +244,7 @@ def main(argv=None) -> None:
     for name, picks in chosen.items():
         texts = []
         for params, score in picks:
-            edges = [
-                k
-                for k, v in params.items()
-                if len(GRIDS[name][k]) >= 3 and v in (min(GRIDS[name][k]), max(GRIDS[name][k]))
-            ]
+            edges = _edges(name, params)
             texts.append(
                 ", ".join(f"{k}={v:g}" for k, v in params.items())
                 + f" ({score:.4f})"
@@ -182,6 +253,7 @@ def main(argv=None) -> None:
         print(f"  {name}: " + "; ".join(texts))
 
     reference = "Surprise SVD (tuned)"
+    tests = {}
     if n_folds >= 2:
         print(
             f"\npaired corrected resampled t-test against {reference} "
@@ -195,11 +267,51 @@ def main(argv=None) -> None:
             except ValueError as exc:
                 print(f"  {label:<32s} {exc}")
                 continue
+            tests[label] = {
+                "mean_difference": res.mean_difference,
+                "std_error": res.std_error,
+                "t": res.t,
+                "df": res.df,
+                "p_value": res.p_value,
+                "ci_low": res.ci_low,
+                "ci_high": res.ci_high,
+                "confidence": res.confidence,
+            }
             print(
                 f"  {label:<32s} diff {res.mean_difference:+.4f}  se {res.std_error:.4f}  "
                 f"t {res.t:+6.2f}  p {res.p_value:.3f}  95% CI [{res.ci_low:+.4f}, "
                 f"{res.ci_high:+.4f}]"
             )
+
+    if args.json:
+        record = {
+            "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "command": "python " + " ".join(["benchmarks/surprise_tuned.py", *sys.argv[1:]]),
+            "versions": _versions(),
+            "protocol": {
+                "outer": "kfold(ratings, 5, random_state=0)",
+                "n_folds": n_folds,
+                "inner": "kfold(outer training part, 3, random_state=k) for outer fold k",
+                "grids": GRIDS,
+                "test": "corrected_resampled_ttest(row, tuned SVD, 1/4), 95 %",
+            },
+            "rows": {
+                label: {
+                    "fold_rmse": rows[label],
+                    "mean_rmse": float(np.mean(rows[label])),
+                    "seconds": seconds[label],
+                    "settings": settings.get(label),
+                    "inner_choices": _inner_record(label, chosen),
+                }
+                for label in rows
+            },
+            "reference": reference,
+            "tests_against_reference": tests,
+        }
+        with open(args.json, "w") as fh:
+            json.dump(record, fh, indent=1)
+            fh.write("\n")
+        print(f"\nwrote {args.json}")
 
 
 if __name__ == "__main__":
