@@ -22,7 +22,7 @@ side by side, and prints
 
 Besides the explicit ALS rows (``als``), each d gets rows of iALS
 (``ImplicitMF``, ``ials-chol``: exact Cholesky solves, whose cost model is the
-explicit one plus the two :math:`F^\top F` products, 4 nnz d^2 + (m + n)(d^3/3 + 2 d^2);
+explicit one plus the two :math:`F^\\top F` products, 4 nnz d^2 + (m + n)(d^3/3 + 2 d^2);
 ``ials-cg``: the default three conjugate-gradient steps, see :func:`ials_cg_flops`),
 and from d = 16 on (where the rows are solved in buckets) the same sweeps with
 ``n_threads=2`` (``--parallel``), whose speed-up over the one-thread row is

@@ -398,7 +398,7 @@ class BayesianPMF(FactorModel):
         (``benchmarks/tune.py --models bpmf``: 4 chains of 400 sweeps on the
         book's 80 % training part, no held-out rating used): 200 is the first
         burn-in (in steps of 50) after which the rank-normalized split R-hat
-        over the chains of the training log-likelihood, of :math:`\alpha` and
+        over the chains of the training log-likelihood, of :math:`\\alpha` and
         of the 99th percentile of 2000 pair predictions is below 1.05, and after which
         each chain alone passes the drift check of ``burn_in_rhat_``; the 150
         kept sweeps give one chain a bulk effective sample size of about 100
@@ -498,7 +498,7 @@ class BayesianPMF(FactorModel):
     Notes
     -----
     With the defaults (:math:`d = 10`, 350 sweeps of which 200 burn-in, sampled
-    :math:`\alpha`, random start; burn-in and sweeps from training-data
+    :math:`\\alpha`, random start; burn-in and sweeps from training-data
     diagnostics, see ``burn_in``) the 5-fold RMSE on MovieLens 100K
     (``kfold(ratings, 5, random_state=0)``, ``random_state=0``) is 0.899, and no
     fold warns (``burn_in_rhat_`` at most 1.03).  :math:`d` and the hyperpriors are
